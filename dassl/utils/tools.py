@@ -1,0 +1,117 @@
+"""Small file-system, JSON, seeding and name-matching helpers used across the engine and readers."""
+import difflib
+import errno
+import json
+import os
+import random
+import tempfile
+import warnings
+
+import numpy as np
+import PIL
+import torch
+from PIL import Image
+
+
+def mkdir_if_missing(dirname):
+    """Create ``dirname`` (and parents); a concurrent creator is not an error."""
+    if not dirname or os.path.exists(dirname):
+        return
+    try:
+        os.makedirs(dirname)
+    except OSError as error:
+        if error.errno != errno.EEXIST:
+            raise
+
+
+def check_isfile(fpath):
+    """Return whether ``fpath`` is a file; warn when it is not, like Dassl does."""
+    isfile = os.path.isfile(fpath)
+    if not isfile:
+        warnings.warn(f'No file found at "{fpath}"')
+    return isfile
+
+
+def read_json(fpath):
+    with open(fpath, "r") as f:
+        return json.load(f)
+
+
+def atomic_write(fpath, write_fn, mode="w"):
+    """Write through a temp file in the same folder and rename it, so readers never see a partial file."""
+    dirname = os.path.dirname(os.path.abspath(fpath))
+    mkdir_if_missing(dirname)
+    fd, tmp_path = tempfile.mkstemp(prefix="." + os.path.basename(fpath) + ".", suffix=".tmp", dir=dirname)
+    try:
+        with os.fdopen(fd, mode) as f:
+            write_fn(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, fpath)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+
+
+def write_json(obj, fpath):
+    """Dassl's JSON layout (indent 4), written atomically."""
+    atomic_write(fpath, lambda f: json.dump(obj, f, indent=4, separators=(",", ": ")))
+
+
+def set_random_seed(seed):
+    """Seed every RNG the engine draws from; any int >= 0 (including 0) is a valid seed."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+
+
+def read_image(path):
+    """Open an image as RGB; a missing or corrupt file fails with an error naming it."""
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except (OSError, ValueError) as error:
+        raise OSError(f'Cannot read image "{path}": {error}') from error
+
+
+def collect_env_info():
+    from torch.utils.collect_env import get_pretty_env_info
+
+    return get_pretty_env_info() + f"\n        Pillow ({PIL.__version__})"
+
+
+def listdir_nohidden(path, sort=False):
+    """Entries of ``path`` not starting with '.'; ``sort=True`` gives a filesystem-independent order."""
+    items = [name for name in os.listdir(path) if not name.startswith(".")]
+    if sort:
+        items.sort()
+    return items
+
+
+def get_most_similar_str_to_a_from_b(a, b):
+    """The entry of ``b`` most similar to ``a``; ties go to the later candidate (Dassl's rule)."""
+    highest_sim = 0
+    chosen = None
+    for candidate in b:
+        sim = difflib.SequenceMatcher(None, a, candidate).ratio()
+        if sim >= highest_sim:
+            highest_sim = sim
+            chosen = candidate
+    return chosen
+
+
+def check_availability(requested, available):
+    if requested not in available:
+        closest = get_most_similar_str_to_a_from_b(requested, available)
+        raise ValueError(
+            f"The requested one is expected to belong to {available}, "
+            f"but got [{requested}] (do you mean [{closest}]?)"
+        )
+
+
+def tolist_if_not(x):
+    if not isinstance(x, list):
+        x = [x]
+    return x
