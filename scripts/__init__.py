@@ -1,0 +1,1 @@
+"""Command-line tools that sit above the trainers (LLM queries, run helpers)."""
