@@ -1,0 +1,290 @@
+"""CLIP modules (ViT / ModifiedResNet image towers, causal text transformer) with prompt hooks.
+
+Module names, construction order and random initialisation follow OpenAI's release so that the
+official state-dict keys load unchanged and building a model consumes the torch RNG exactly as the
+reference does. Transformers run batch-first; the math is the reference's.
+"""
+from collections import OrderedDict
+from typing import Callable, Optional, Sequence, Union
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+BlockHook = Callable[[int, torch.Tensor], torch.Tensor]
+
+
+class LayerNorm(nn.LayerNorm):
+    """Normalises in fp32 (weights stay fp32 in the fp16 model) and returns the input dtype."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.float()).to(x.dtype)
+
+
+class QuickGELU(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(1.702 * x)
+
+
+class ResidualAttentionBlock(nn.Module):
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.ln_1 = LayerNorm(width)
+        self.mlp = nn.Sequential(OrderedDict([
+            ("c_fc", nn.Linear(width, width * 4)),
+            ("gelu", QuickGELU()),
+            ("c_proj", nn.Linear(width * 4, width)),
+        ]))
+        self.ln_2 = LayerNorm(width)
+
+    def forward(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        normed = self.ln_1(x)
+        x = x + self.attn(normed, normed, normed, need_weights=False, attn_mask=attn_mask)[0]
+        return x + self.mlp(self.ln_2(x))
+
+
+class Transformer(nn.Module):
+    """A stack of residual blocks; `block_hook(i, x)` may rewrite the input of block i."""
+
+    def __init__(self, width: int, layers: int, heads: int):
+        super().__init__()
+        self.width = width
+        self.layers = layers
+        self.resblocks = nn.Sequential(*[ResidualAttentionBlock(width, heads) for _ in range(layers)])
+
+    def forward(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None,
+                block_hook: Optional[BlockHook] = None) -> torch.Tensor:
+        if block_hook is not None:
+            check_hook_depth(block_hook, self.layers)
+        for index, block in enumerate(self.resblocks):
+            if block_hook is not None:
+                x = block_hook(index, x).to(x.dtype)
+            x = block(x, attn_mask)
+        return x
+
+
+def check_hook_depth(block_hook: BlockHook, layers: int) -> None:
+    """A hook that declares `deepest_layer` must fit in the stack (upstream silently ignored extras)."""
+    deepest = getattr(block_hook, "deepest_layer", 0)
+    if deepest >= layers:
+        raise ValueError(
+            f"Deep prompts reach block {deepest} but the transformer has only {layers} blocks: "
+            f"give at most {layers - 1} deep prompts (prompt depth <= {layers})")
+
+
+def causal_mask(length: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Additive mask: -inf strictly above the diagonal, so token i attends to tokens 0..i."""
+    return torch.full((length, length), float("-inf"), dtype=dtype, device=device).triu(1)
+
+
+class Bottleneck(nn.Module):
+    """ResNet bottleneck with anti-aliased striding (avg-pool instead of strided convs)."""
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.avgpool = nn.AvgPool2d(stride) if stride > 1 else nn.Identity()
+        self.conv3 = nn.Conv2d(planes, planes * self.expansion, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.downsample = None
+        if stride > 1 or inplanes != planes * self.expansion:
+            self.downsample = nn.Sequential(OrderedDict([
+                ("pool", nn.AvgPool2d(stride)),
+                ("0", nn.Conv2d(inplanes, planes * self.expansion, 1, bias=False)),
+                ("1", nn.BatchNorm2d(planes * self.expansion)),
+            ]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(self.avgpool(out)))
+        identity = x if self.downsample is None else self.downsample(x)
+        return F.relu(out + identity)
+
+
+class AttentionPool2d(nn.Module):
+    """One multi-head attention over the feature map, queried by the mean token."""
+
+    def __init__(self, spatial_dim: int, embed_dim: int, heads: int, output_dim: int):
+        super().__init__()
+        self.positional_embedding = nn.Parameter(torch.randn(spatial_dim ** 2 + 1, embed_dim) / embed_dim ** 0.5)
+        self.k_proj = nn.Linear(embed_dim, embed_dim)
+        self.q_proj = nn.Linear(embed_dim, embed_dim)
+        self.v_proj = nn.Linear(embed_dim, embed_dim)
+        self.c_proj = nn.Linear(embed_dim, output_dim)
+        self.num_heads = heads
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tokens = x.flatten(2).permute(2, 0, 1)
+        tokens = torch.cat([tokens.mean(dim=0, keepdim=True), tokens], dim=0)
+        tokens = tokens + self.positional_embedding[:, None, :].to(tokens.dtype)
+        pooled, _ = F.multi_head_attention_forward(
+            query=tokens, key=tokens, value=tokens,
+            embed_dim_to_check=tokens.shape[-1], num_heads=self.num_heads,
+            in_proj_weight=None,
+            in_proj_bias=torch.cat([self.q_proj.bias, self.k_proj.bias, self.v_proj.bias]),
+            bias_k=None, bias_v=None, add_zero_attn=False, dropout_p=0.0,
+            out_proj_weight=self.c_proj.weight, out_proj_bias=self.c_proj.bias,
+            training=self.training, need_weights=False, use_separate_proj_weight=True,
+            q_proj_weight=self.q_proj.weight, k_proj_weight=self.k_proj.weight,
+            v_proj_weight=self.v_proj.weight)
+        return pooled[0]
+
+
+class ModifiedResNet(nn.Module):
+    """Three-conv stem + avg-pool, four bottleneck stages, attention pooling."""
+
+    def __init__(self, layers: Sequence[int], output_dim: int, heads: int, input_resolution: int, width: int):
+        super().__init__()
+        self.output_dim = output_dim
+        self.input_resolution = input_resolution
+        self.conv1 = nn.Conv2d(3, width // 2, kernel_size=3, stride=2, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width // 2)
+        self.conv2 = nn.Conv2d(width // 2, width // 2, kernel_size=3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width // 2)
+        self.conv3 = nn.Conv2d(width // 2, width, kernel_size=3, padding=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(width)
+        self.avgpool = nn.AvgPool2d(2)
+        inplanes = width
+        stages = []
+        for stage_index, depth in enumerate(layers):
+            planes = width * 2 ** stage_index
+            stride = 1 if stage_index == 0 else 2
+            blocks = [Bottleneck(inplanes, planes, stride)]
+            inplanes = planes * Bottleneck.expansion
+            blocks += [Bottleneck(inplanes, planes) for _ in range(1, depth)]
+            stages.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.attnpool = AttentionPool2d(input_resolution // 32, width * 32, heads, output_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.conv1.weight.dtype)
+        for conv, bn in ((self.conv1, self.bn1), (self.conv2, self.bn2), (self.conv3, self.bn3)):
+            x = F.relu(bn(conv(x)))
+        x = self.avgpool(x)
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.attnpool(x)
+
+
+class VisionTransformer(nn.Module):
+    def __init__(self, input_resolution: int, patch_size: int, width: int, layers: int, heads: int,
+                 output_dim: int):
+        super().__init__()
+        self.input_resolution = input_resolution
+        self.output_dim = output_dim
+        self.conv1 = nn.Conv2d(3, width, kernel_size=patch_size, stride=patch_size, bias=False)
+        scale = width ** -0.5
+        self.class_embedding = nn.Parameter(scale * torch.randn(width))
+        self.positional_embedding = nn.Parameter(scale * torch.randn((input_resolution // patch_size) ** 2 + 1, width))
+        self.ln_pre = LayerNorm(width)
+        self.transformer = Transformer(width, layers, heads)
+        self.ln_post = LayerNorm(width)
+        self.proj = nn.Parameter(scale * torch.randn(width, output_dim))
+
+    def forward(self, x: torch.Tensor, prompt_tokens: Optional[torch.Tensor] = None,
+                block_hook: Optional[BlockHook] = None) -> torch.Tensor:
+        x = self.conv1(x).flatten(2).transpose(1, 2)
+        cls = self.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
+        x = torch.cat([cls, x], dim=1) + self.positional_embedding.to(x.dtype)
+        if prompt_tokens is not None:
+            prompts = prompt_tokens.to(x.dtype).expand(x.shape[0], -1, -1)
+            x = torch.cat([x, prompts], dim=1)
+        x = self.transformer(self.ln_pre(x), block_hook=block_hook)
+        return self.ln_post(x[:, 0, :]) @ self.proj
+
+
+class CLIP(nn.Module):
+    def __init__(self, embed_dim: int, image_resolution: int, vision_layers: Union[int, Sequence[int]],
+                 vision_width: int, vision_patch_size: Optional[int], context_length: int, vocab_size: int,
+                 transformer_width: int, transformer_heads: int, transformer_layers: int):
+        super().__init__()
+        self.context_length = context_length
+        if isinstance(vision_layers, (tuple, list)):
+            self.visual = ModifiedResNet(vision_layers, embed_dim, vision_width * 32 // 64,
+                                         image_resolution, vision_width)
+        else:
+            self.visual = VisionTransformer(image_resolution, vision_patch_size, vision_width, vision_layers,
+                                            vision_width // 64, embed_dim)
+        self.transformer = Transformer(transformer_width, transformer_layers, transformer_heads)
+        self.vocab_size = vocab_size
+        self.token_embedding = nn.Embedding(vocab_size, transformer_width)
+        self.positional_embedding = nn.Parameter(torch.empty(context_length, transformer_width))
+        self.ln_final = LayerNorm(transformer_width)
+        self.text_projection = nn.Parameter(torch.empty(transformer_width, embed_dim))
+        self.logit_scale = nn.Parameter(torch.ones([]) * math.log(1 / 0.07))
+        self.initialize_parameters()
+
+    def initialize_parameters(self) -> None:
+        """OpenAI's initialisation, in its order (the weights are overwritten, the RNG draws are not)."""
+        nn.init.normal_(self.token_embedding.weight, std=0.02)
+        nn.init.normal_(self.positional_embedding, std=0.01)
+        if isinstance(self.visual, ModifiedResNet):
+            pool = self.visual.attnpool
+            std = pool.c_proj.in_features ** -0.5
+            for projection in (pool.q_proj, pool.k_proj, pool.v_proj, pool.c_proj):
+                nn.init.normal_(projection.weight, std=std)
+            for stage in (self.visual.layer1, self.visual.layer2, self.visual.layer3, self.visual.layer4):
+                for name, param in stage.named_parameters():
+                    if name.endswith("bn3.weight"):
+                        nn.init.zeros_(param)
+        width, layers = self.transformer.width, self.transformer.layers
+        proj_std = width ** -0.5 * (2 * layers) ** -0.5
+        for block in self.transformer.resblocks:
+            nn.init.normal_(block.attn.in_proj_weight, std=width ** -0.5)
+            nn.init.normal_(block.attn.out_proj.weight, std=proj_std)
+            nn.init.normal_(block.mlp.c_fc.weight, std=(2 * width) ** -0.5)
+            nn.init.normal_(block.mlp.c_proj.weight, std=proj_std)
+        nn.init.normal_(self.text_projection, std=width ** -0.5)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.visual.conv1.weight.dtype
+
+    def encode_image(self, images: torch.Tensor, prompt_tokens: Optional[torch.Tensor] = None,
+                     block_hook: Optional[BlockHook] = None) -> torch.Tensor:
+        """Image features [B, E]; ViT only: `prompt_tokens` [n, Dv] appended after the positional embedding."""
+        images = images.to(self.dtype)
+        if isinstance(self.visual, VisionTransformer):
+            return self.visual(images, prompt_tokens=prompt_tokens, block_hook=block_hook)
+        if prompt_tokens is not None or block_hook is not None:
+            raise ValueError("Visual prompts need a ViT image encoder; this CLIP has a ModifiedResNet")
+        return self.visual(images)
+
+    def encode_text(self, text: torch.Tensor) -> torch.Tensor:
+        """OpenAI behaviour: token ids [N, L] -> features [N, E], pooled at the EOT (largest id)."""
+        embeddings = self.token_embedding(text)
+        return self.encode_text_embeddings(embeddings, text.argmax(dim=-1), truncate=False)
+
+    def encode_text_embeddings(self, embeddings: torch.Tensor, eot_index: torch.Tensor,
+                               block_hook: Optional[BlockHook] = None, truncate: bool = True) -> torch.Tensor:
+        """Text features from token embeddings [N, L, Dt] (no positional embedding yet), pooled at `eot_index`.
+
+        `truncate` drops positions after the last EOT: under the causal mask they cannot influence it.
+        """
+        length = embeddings.shape[1]
+        if length > self.context_length:
+            raise ValueError(f"Text sequences have {length} tokens but the model's context length is "
+                             f"{self.context_length}; build prompts of at most {self.context_length} tokens")
+        if truncate:
+            length = int(eot_index.max()) + 1
+            embeddings = embeddings[:, :length]
+        x = embeddings.to(self.dtype) + self.positional_embedding[:length].to(self.dtype)
+        x = self.transformer(x, attn_mask=causal_mask(length, x.dtype, x.device), block_hook=block_hook)
+        x = self.ln_final(x).to(self.dtype)
+        pooled = x[torch.arange(x.shape[0], device=x.device), eot_index.to(x.device)]
+        return pooled @ self.text_projection
+
+    def forward(self, images: torch.Tensor, text: torch.Tensor):
+        image_features = self.encode_image(images)
+        text_features = self.encode_text(text)
+        image_features = image_features / image_features.norm(dim=1, keepdim=True)
+        text_features = text_features / text_features.norm(dim=1, keepdim=True)
+        logits_per_image = self.logit_scale.exp() * image_features @ text_features.t()
+        return logits_per_image, logits_per_image.t()

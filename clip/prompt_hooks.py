@@ -1,0 +1,42 @@
+"""Block hooks that write deep prompts into a transformer's token sequence (MaPLe and its variants).
+
+A block hook is `hook(layer_index, x) -> x`, called before every residual block with batch-first
+`x` [N, L, D]; CLIP's transformers call it and cast what it returns to the activation dtype.
+"""
+from typing import Sequence
+
+import torch
+
+
+class ReplaceTokens:
+    """Writes `prompts[j]` over positions `start .. start+n-1` at the input of block `j + 1`.
+
+    `start` may be negative (`-n`: the last n tokens, where the visual prompts sit). Entries are
+    [n, D] (shared by the batch) or [N, n, D]. Blocks 0 and > len(prompts) are left alone.
+    """
+
+    def __init__(self, start: int, prompts: Sequence[torch.Tensor]):
+        self.start = start
+        self.prompts = list(prompts)
+
+    @property
+    def deepest_layer(self) -> int:
+        """Index of the last block this hook writes into (checked against the transformer depth)."""
+        return len(self.prompts)
+
+    def __call__(self, layer_index: int, x: torch.Tensor) -> torch.Tensor:
+        if not 1 <= layer_index <= len(self.prompts):
+            return x
+        prompt = self.prompts[layer_index - 1].to(x.dtype)
+        count = prompt.shape[-2]
+        begin = self.start if self.start >= 0 else x.shape[1] + self.start
+        if begin < 0 or begin + count > x.shape[1]:
+            raise ValueError(f"Deep prompt window {self.start}..{self.start + count - 1} does not fit "
+                             f"a sequence of {x.shape[1]} tokens at block {layer_index}")
+        prompt = prompt.expand(x.shape[0], count, x.shape[2])
+        return torch.cat([x[:, :begin], prompt, x[:, begin + count:]], dim=1)
+
+
+def replace_tokens(start: int, prompts: Sequence[torch.Tensor]) -> ReplaceTokens:
+    """The hook MaPLe needs: entry j replaces `start .. start+n-1` at block j+1."""
+    return ReplaceTokens(start, prompts)
