@@ -4,6 +4,7 @@ from .logger import Logger, close_logger, flush_logger, setup_logger
 from .meters import AverageMeter, MetricMeter
 from .registry import Registry
 from .tools import (
+    ImageReadError,
     atomic_write,
     check_availability,
     check_isfile,

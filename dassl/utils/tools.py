@@ -67,13 +67,27 @@ def set_random_seed(seed):
     torch.cuda.manual_seed_all(seed)
 
 
+class ImageReadError(OSError):
+    """An unreadable image file.
+
+    A DataLoader worker re-raises errors as ``type(error)("Caught ... Original Traceback ...")``;
+    this class keeps only the original one-line message, so the user sees the file, not a worker dump.
+    """
+
+    def __init__(self, message):
+        if message.startswith("Caught ") and "Traceback" in message:
+            last_line = message.rstrip().splitlines()[-1]
+            message = last_line.split(": ", 1)[1] if ": " in last_line else last_line
+        super().__init__(message)
+
+
 def read_image(path):
     """Open an image as RGB; a missing or corrupt file fails with an error naming it."""
     try:
         with Image.open(path) as img:
             return img.convert("RGB")
     except (OSError, ValueError) as error:
-        raise OSError(f'Cannot read image "{path}": {error}') from error
+        raise ImageReadError(f'Cannot read image "{path}" ({error}); replace or remove this file') from None
 
 
 def collect_env_info():

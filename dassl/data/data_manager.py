@@ -1,0 +1,189 @@
+"""Builds the dataset, transforms and the four loaders a trainer reads."""
+import torch
+from torch.utils.data import DataLoader, Dataset
+from torchvision.transforms import Compose, Normalize, Resize, ToTensor
+
+from dassl.utils import read_image
+
+from .datasets import build_dataset
+from .samplers import build_sampler
+from .transforms import INTERPOLATION_MODES, build_transform
+
+
+def build_data_loader(
+    cfg,
+    sampler_type="SequentialSampler",
+    data_source=None,
+    batch_size=64,
+    n_domain=0,
+    n_ins=2,
+    tfm=None,
+    is_train=True,
+    dataset_wrapper=None,
+    class_names=None,
+):
+    """A DataLoader over ``data_source``; training drops the last partial batch only if a full one exists.
+
+    ``class_names`` is accepted (and unused) for compatibility with the vendored signature.
+    """
+    sampler = build_sampler(sampler_type, cfg=cfg, data_source=data_source, batch_size=batch_size, n_domain=n_domain, n_ins=n_ins)
+    wrapper = dataset_wrapper or DatasetWrapper
+    loader = DataLoader(
+        wrapper(cfg, data_source, transform=tfm, is_train=is_train),
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=cfg.DATALOADER.NUM_WORKERS,
+        drop_last=is_train and len(data_source) >= batch_size,
+        pin_memory=torch.cuda.is_available() and cfg.USE_CUDA,
+    )
+    if len(loader) == 0:
+        split = "train" if is_train else "test/val"
+        raise ValueError(
+            f"Empty {split} loader for dataset {cfg.DATASET.NAME} ({len(data_source)} items, batch size {batch_size}); "
+            "check the dataset files and DATALOADER.*.BATCH_SIZE"
+        )
+    return loader
+
+
+class DataManager:
+    """Dataset + loaders; the dataset is built before the transforms so reader messages log first."""
+
+    def __init__(self, cfg, custom_tfm_train=None, custom_tfm_test=None, dataset_wrapper=None):
+        dataset = build_dataset(cfg)
+        if custom_tfm_train is None:
+            tfm_train = build_transform(cfg, is_train=True)
+        else:
+            print("* Using custom transform for training")
+            tfm_train = custom_tfm_train
+        if custom_tfm_test is None:
+            tfm_test = build_transform(cfg, is_train=False)
+        else:
+            print("* Using custom transform for testing")
+            tfm_test = custom_tfm_test
+
+        loader_x_cfg = cfg.DATALOADER.TRAIN_X
+        self.train_loader_x = build_data_loader(
+            cfg,
+            sampler_type=loader_x_cfg.SAMPLER,
+            data_source=dataset.train_x,
+            batch_size=loader_x_cfg.BATCH_SIZE,
+            n_domain=loader_x_cfg.N_DOMAIN,
+            n_ins=loader_x_cfg.N_INS,
+            tfm=tfm_train,
+            is_train=True,
+            dataset_wrapper=dataset_wrapper,
+        )
+        self.train_loader_u = None
+        if dataset.train_u:
+            loader_u_cfg = loader_x_cfg if cfg.DATALOADER.TRAIN_U.SAME_AS_X else cfg.DATALOADER.TRAIN_U
+            self.train_loader_u = build_data_loader(
+                cfg,
+                sampler_type=loader_u_cfg.SAMPLER,
+                data_source=dataset.train_u,
+                batch_size=loader_u_cfg.BATCH_SIZE,
+                n_domain=loader_u_cfg.N_DOMAIN,
+                n_ins=loader_u_cfg.N_INS,
+                tfm=tfm_train,
+                is_train=True,
+                dataset_wrapper=dataset_wrapper,
+            )
+        self.val_loader = None
+        if dataset.val:
+            self.val_loader = self._build_test_loader(cfg, dataset.val, tfm_test, dataset_wrapper)
+        self.test_loader = self._build_test_loader(cfg, dataset.test, tfm_test, dataset_wrapper)
+
+        self._num_classes = dataset.num_classes
+        self._num_source_domains = len(cfg.DATASET.SOURCE_DOMAINS)
+        self._lab2cname = dataset.lab2cname
+        self.dataset = dataset
+        if cfg.VERBOSE:
+            self.show_dataset_summary(cfg)
+
+    @staticmethod
+    def _build_test_loader(cfg, data_source, tfm, dataset_wrapper):
+        return build_data_loader(
+            cfg,
+            sampler_type=cfg.DATALOADER.TEST.SAMPLER,
+            data_source=data_source,
+            batch_size=cfg.DATALOADER.TEST.BATCH_SIZE,
+            tfm=tfm,
+            is_train=False,
+            dataset_wrapper=dataset_wrapper,
+        )
+
+    @property
+    def num_classes(self):
+        return self._num_classes
+
+    @property
+    def num_source_domains(self):
+        return self._num_source_domains
+
+    @property
+    def lab2cname(self):
+        return self._lab2cname
+
+    def show_dataset_summary(self, cfg):
+        dataset_name = cfg.DATASET.NAME
+        rows = [["Dataset", dataset_name]]
+        if cfg.DATASET.SOURCE_DOMAINS:
+            rows.append(["Source", cfg.DATASET.SOURCE_DOMAINS])
+        if cfg.DATASET.TARGET_DOMAINS:
+            rows.append(["Target", cfg.DATASET.TARGET_DOMAINS])
+        rows.append(["# classes", f"{self.num_classes:,}"])
+        rows.append(["# train_x", f"{len(self.dataset.train_x):,}"])
+        if self.dataset.train_u:
+            rows.append(["# train_u", f"{len(self.dataset.train_u):,}"])
+        if self.dataset.val:
+            rows.append(["# val", f"{len(self.dataset.val):,}"])
+        rows.append(["# test", f"{len(self.dataset.test):,}"])
+        print(format_simple_table(rows))
+
+
+def format_simple_table(rows):
+    """Two-column table in tabulate's headerless "simple" style (what the original logs show)."""
+    cells = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join([rule, *body, rule])
+
+
+class DatasetWrapper(Dataset):
+    """Turns Datums into the batch dict (img, label, domain, impath, index) the trainers expect."""
+
+    def __init__(self, cfg, data_source, transform=None, is_train=False):
+        self.cfg = cfg
+        self.data_source = data_source
+        self.transform = transform
+        self.is_train = is_train
+        self.k_tfm = cfg.DATALOADER.K_TRANSFORMS if is_train else 1
+        self.return_img0 = cfg.DATALOADER.RETURN_IMG0
+        if self.k_tfm > 1 and transform is None:
+            raise ValueError(f"Cannot augment the image {self.k_tfm} times because transform is None")
+        to_tensor = [Resize(cfg.INPUT.SIZE, interpolation=INTERPOLATION_MODES[cfg.INPUT.INTERPOLATION]), ToTensor()]
+        if "normalize" in cfg.INPUT.TRANSFORMS:
+            to_tensor.append(Normalize(mean=cfg.INPUT.PIXEL_MEAN, std=cfg.INPUT.PIXEL_STD))
+        self.to_tensor = Compose(to_tensor)
+
+    def __len__(self):
+        return len(self.data_source)
+
+    def __getitem__(self, idx):
+        item = self.data_source[idx]
+        output = {"label": item.label, "domain": item.domain, "impath": item.impath, "index": idx}
+        img0 = read_image(item.impath)
+        if self.transform is None:
+            output["img"] = img0
+        elif isinstance(self.transform, (list, tuple)):
+            for i, tfm in enumerate(self.transform):
+                output["img" if i == 0 else f"img{i + 1}"] = self._transform_image(tfm, img0)
+        else:
+            output["img"] = self._transform_image(self.transform, img0)
+        if self.return_img0:
+            output["img0"] = self.to_tensor(img0)
+        return output
+
+    def _transform_image(self, tfm, img0):
+        images = [tfm(img0) for _ in range(self.k_tfm)]
+        return images[0] if len(images) == 1 else images

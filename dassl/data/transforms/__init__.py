@@ -1,0 +1,1 @@
+from .transforms import AVAILABLE_TRANSFORMS, INTERPOLATION_MODES, build_transform
