@@ -1,0 +1,1 @@
+"""Result tables, plots and log parsing behind `parse_test_res.py`."""

@@ -1,0 +1,45 @@
+"""Grouped bar chart of HM per dataset (and the Average) for each method.
+
+Drawn on an explicit Agg canvas, so no display and no global matplotlib backend switch is needed.
+An incomplete HM gets no bar but an `n/a` mark, so a missing run cannot pass for a low score.
+"""
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from results.files import atomic_path
+
+
+def hm_series(tables):
+    """(group labels, {method: [HM or None per group]}) with the Average as the last group."""
+    labels = [row.dataset for row in tables[0].rows] + ["Average"]
+    series = {table.method: [row.hm for row in table.rows] + [table.average_hm.value] for table in tables}
+    return labels, series
+
+
+def plot_hm_bars(tables, path, title="Base-to-novel harmonic mean"):
+    """Write the chart to `path` as PNG (atomically); raises ValueError when there is nothing to plot."""
+    if not tables or not tables[0].rows:
+        raise ValueError(f"No base-to-novel results to plot into {path}")
+    labels, series = hm_series(tables)
+    figure = Figure(figsize=(max(6.0, 0.9 * len(labels) * max(1, len(series)) ** 0.5 + 2), 4.5))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    positions = np.arange(len(labels))
+    width = 0.8 / len(series)
+    for index, (method, values) in enumerate(series.items()):
+        offsets = positions - 0.4 + width * (index + 0.5)
+        heights = [np.nan if value is None else value for value in values]
+        axes.bar(offsets, heights, width=width, label=method)
+        for offset, value in zip(offsets, values):
+            if value is None:
+                axes.text(offset, 1, "n/a", rotation=90, ha="center", va="bottom", fontsize=7)
+    axes.set_xticks(positions)
+    axes.set_xticklabels(labels, rotation=30, ha="right")
+    axes.set_ylabel("HM (%)")
+    axes.set_ylim(0, 100)
+    axes.set_title(title)
+    axes.legend(fontsize=8, ncols=min(4, len(series)))
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format="png", dpi=120)
