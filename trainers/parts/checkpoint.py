@@ -1,0 +1,28 @@
+"""Loading learned prompt weights into a model rebuilt for (possibly different) class names."""
+import os
+import re
+
+CHECKPOINT_FILE = re.compile(r"^model\.pth\.tar-(\d+)$")
+
+
+def checkpoint_path(directory, epoch=None):
+    """`<directory>/model.pth.tar-<epoch>`; the latest saved epoch when `epoch` is None or negative."""
+    if epoch is None or epoch < 0:
+        epochs = [int(m.group(1)) for m in map(CHECKPOINT_FILE.match, _listdir(directory)) if m]
+        if not epochs:
+            raise FileNotFoundError(f'No model.pth.tar-<epoch> file in "{directory}"; pass --model-dir of a trained run')
+        epoch = max(epochs)
+    path = os.path.join(directory, f"model.pth.tar-{epoch}")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'Model not found at "{path}"')
+    return path
+
+
+def _listdir(directory):
+    return os.listdir(directory) if os.path.isdir(directory) else []
+
+
+def without_class_buffers(state_dict, module):
+    """Drop the saved copies of `module`'s buffers: token buffers encode the training class list."""
+    rebuilt = {name for name, _ in module.named_buffers()}
+    return {key: value for key, value in state_dict.items() if key not in rebuilt}

@@ -1,0 +1,156 @@
+"""Wiring shared by every CLIP prompt learner: CLIP set-up, registration, train step, inference, loading."""
+import os
+
+import torch
+from torch.nn import functional as F
+
+from dassl.engine import TrainerX
+from dassl.metrics import compute_accuracy
+from dassl.optim import build_lr_scheduler, build_optimizer
+from dassl.utils import load_checkpoint, load_pretrained_weights
+
+from .checkpoint import checkpoint_path, without_class_buffers
+from .clip_setup import load_clip
+from .eval_cache import EvaluationCache
+from .logits import cosine_logits
+from .precision import PRECISIONS, effective_precision
+from .prompt_layout import build_prompt_layout
+from .text_encoder import TextEncoder
+
+
+class PromptTrainer(TrainerX):
+    """Base of the prompt-learning trainers.
+
+    A subclass says which learnable module exists (`build_learner`) and how features are formed
+    (`encode_images`, `class_text_features`); the loss lives in `compute_loss` and test logits in
+    `model_inference`, so plug-in mixins can override either for any baseline.
+    """
+
+    config_section = "COOP"  # TRAINER.<section> holds N_CTX, CTX_INIT and PREC of the method
+    learner_name = "prompt_learner"  # registered module name = checkpoint folder name
+    prompt_layout = "plain"  # key of the layout in trainers.parts.prompt_layout.PROMPT_LAYOUTS
+    log_accuracy = True  # whether the per-batch line reports the batch accuracy
+
+    def check_cfg(self, cfg):
+        prec = cfg.TRAINER[self.config_section].PREC
+        if prec not in PRECISIONS:
+            raise ValueError(f"TRAINER.{self.config_section}.PREC must be one of {PRECISIONS}, got {prec!r}")
+
+    @property
+    def method_cfg(self):
+        return self.cfg.TRAINER[self.config_section]
+
+    @property
+    def logit_scale(self):
+        return self.clip_model.logit_scale
+
+    @property
+    def dtype(self):
+        return self.clip_model.dtype
+
+    def build_model(self):
+        cfg = self.cfg
+        self.precision = effective_precision(self.method_cfg.PREC, self.device)
+        self.clip_model = load_clip(cfg, self.method_cfg.PREC, self.device)
+        self.text_encoder = TextEncoder(self.clip_model, truncate=cfg.TRAINER.TEXT_ENCODER.TRUNCATE_AT_EOT)
+        self.eval_cache = EvaluationCache()
+        print("Building custom CLIP")
+        learner = self.build_learner(self.dm.dataset.classnames).to(self.device)
+        self.select_trainable(learner)
+        trainable = sorted(name for name, p in learner.named_parameters() if p.requires_grad)
+        print(f"Parameters to be updated: {trainable}")
+        print(f"# trainable params: {sum(p.numel() for p in learner.parameters() if p.requires_grad):,}")
+        if cfg.MODEL.INIT_WEIGHTS:
+            load_pretrained_weights(learner, cfg.MODEL.INIT_WEIGHTS)
+        self.model = learner
+        optim = self.build_optimizer(learner)
+        self.register_model(self.learner_name, learner, optim, build_lr_scheduler(optim, cfg.OPTIM))
+        self.scaler = torch.amp.GradScaler("cuda") if self.precision == "amp" else None
+
+    def build_layout(self, classnames, context):
+        return build_prompt_layout(self.cfg, classnames, self.clip_model, context, layout=self.prompt_layout)
+
+    def build_learner(self, classnames):
+        """The registered module holding every learnable tensor (its state-dict keys are upstream's)."""
+        raise NotImplementedError
+
+    def select_trainable(self, learner):
+        """Hook to freeze part of the learner; by default all of it trains."""
+
+    def build_optimizer(self, learner):
+        return build_optimizer(learner, self.cfg.OPTIM)
+
+    def encode_images(self, images):
+        return self.clip_model.encode_image(images.type(self.dtype))
+
+    def class_text_features(self):
+        """Raw text features [C, E] of the current prompts."""
+        embeddings, pool_index = self.prompt_learner()
+        return self.text_encoder(embeddings, pool_index)
+
+    def logits(self, images, text_features=None):
+        if text_features is None:
+            text_features = self.class_text_features()
+        return cosine_logits(self.encode_images(images), text_features, self.logit_scale)
+
+    def compute_loss(self, images, labels):
+        """(loss, summary dict of floats) of one training batch."""
+        logits = self.logits(images)
+        loss = F.cross_entropy(logits, labels)
+        return loss, self.loss_summary(loss, logits, labels)
+
+    def loss_summary(self, loss, logits, labels):
+        summary = {"loss": loss.item()}
+        if self.log_accuracy:
+            summary["acc"] = compute_accuracy(logits, labels)[0].item()
+        return summary
+
+    def model_inference(self, images):
+        text_features = self.eval_cache.get("class_text_features", self.class_text_features)
+        return self.logits(images, text_features)
+
+    def parse_batch_train(self, batch):
+        return batch["img"].to(self.device), batch["label"].to(self.device)
+
+    def forward_backward(self, batch):
+        images, labels = self.parse_batch_train(batch)
+        if self.scaler is None:
+            loss, summary = self.compute_loss(images, labels)
+            self.model_backward_and_update(loss)
+        else:
+            with torch.autocast(device_type=self.device.type, dtype=torch.float16):
+                loss, summary = self.compute_loss(images, labels)
+            self.scaled_backward_and_update(loss)
+        if (self.batch_idx + 1) == self.num_batches:
+            self.update_lr()
+        return summary
+
+    def scaled_backward_and_update(self, loss):
+        self.model_zero_grad()
+        self.detect_anomaly(loss)
+        self.scaler.scale(loss).backward()
+        for name in self.get_model_names():
+            if self._optims[name] is not None:
+                self.scaler.step(self._optims[name])
+        self.scaler.update()
+
+    def test(self, split=None, is_final=False):
+        with self.eval_cache.active():
+            return super().test(split=split, is_final=is_final)
+
+    def load_model(self, directory, epoch=None):
+        """Load learned weights only: token buffers are rebuilt for the current classes (spec 3.2)."""
+        if not directory:
+            print("Note that load_model() is skipped as no pretrained model is given")
+            return
+        for name in self.get_model_names():
+            path = checkpoint_path(os.path.join(directory, name), epoch)
+            checkpoint = load_checkpoint(path)
+            module = self._models[name]
+            state_dict = self.adapt_loaded_state(without_class_buffers(checkpoint["state_dict"], module))
+            print(f'Loading weights to {name} from "{path}" (epoch = {checkpoint["epoch"]})')
+            module.load_state_dict(state_dict, strict=False)
+
+    def adapt_loaded_state(self, state_dict):
+        """Hook to reshape loaded tensors for the current dataset (DePT slices its head)."""
+        return state_dict

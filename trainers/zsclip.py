@@ -1,0 +1,40 @@
+"""Zero-shot CLIP: hand-written templates, nothing trained."""
+from dassl.engine import TRAINER_REGISTRY, TrainerX
+
+from .config import config_extension, section
+from .parts.clip_setup import load_clip
+from .parts.logits import l2_normalize, scaled_similarity
+from .parts.templates import dataset_template, ensemble_templates
+from .parts.zero_shot import template_text_features
+
+
+@config_extension
+def add_zsclip_keys(cfg):
+    zsclip = section(cfg.TRAINER, "ZSCLIP")
+    zsclip.TEMPLATE = ""  # overrides the per-dataset template table, e.g. "a photo of a {}." ("" = table)
+
+
+@TRAINER_REGISTRY.register()
+class ZeroshotCLIP(TrainerX):
+    """CoOp's per-dataset template; the precision follows TRAINER.COOP.PREC as upstream."""
+
+    def templates(self):
+        return [dataset_template(self.cfg.DATASET.NAME, self.cfg.TRAINER.ZSCLIP.TEMPLATE)]
+
+    def build_model(self):
+        self.clip_model = load_clip(self.cfg, self.cfg.TRAINER.COOP.PREC, self.device)
+        templates = self.templates()
+        print(f"Prompt templates: {templates}")
+        self.text_units = template_text_features(self.clip_model, self.dm.dataset.classnames, templates)
+
+    def model_inference(self, images):
+        image_units = l2_normalize(self.clip_model.encode_image(images))
+        return scaled_similarity(image_units, self.text_units, self.clip_model.logit_scale)
+
+
+@TRAINER_REGISTRY.register()
+class ZeroshotCLIP2(ZeroshotCLIP):
+    """Prompt ensemble: the 7 selected ImageNet templates plus the dataset's own."""
+
+    def templates(self):
+        return ensemble_templates(self.cfg.DATASET.NAME, self.cfg.TRAINER.ZSCLIP.TEMPLATE)
