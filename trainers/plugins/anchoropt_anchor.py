@@ -10,8 +10,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from clip import clip
+import clip
 from dassl.utils import load_checkpoint
+
+from ..parts.logits import l2_normalize
+from ..parts.prompt_layout import embed_token_ids
 
 ANCHOR_PARAM_NAME = "anchor_ctx_1"
 ANCHOR_BUFFER_NAMES = ("token_prefix", "token_of", "token_suffix")
@@ -19,31 +22,25 @@ ANCHOR_INIT_STD = 0.02
 PLACEHOLDER = "X"
 
 
-def normalize(features):
-    return features / features.norm(dim=-1, keepdim=True)
-
-
 class AnchorPrompt(nn.Module):
     """``[SOS][anchor_1..L_a][of][class tokens][.][EOS][pad]`` for every class.
 
     Its state dict keys are those of the released stage-I checkpoints (``anchor_ctx_1`` plus the
     three frozen token buffers), so ours and the original files are interchangeable. The anchor is
-    kept in fp32 (master copy) and cast to the CLIP dtype at use.
+    stored in `param_dtype` (fp32 master copy, or the CLIP dtype as upstream) and cast at use.
     """
 
-    def __init__(self, classnames, clip_model, anchor_len=1):
+    def __init__(self, classnames, clip_model, anchor_len=1, param_dtype=torch.float32):
         super().__init__()
-        dtype = clip_model.dtype
+        device = clip_model.token_embedding.weight.device
         width = clip_model.ln_final.weight.shape[0]
-        anchor = torch.empty(anchor_len, width, dtype=dtype)
+        anchor = torch.empty(anchor_len, width, dtype=clip_model.dtype, device=device)
         nn.init.normal_(anchor, std=ANCHOR_INIT_STD)
-        self.anchor_ctx_1 = nn.Parameter(anchor.float())
+        self.anchor_ctx_1 = nn.Parameter(anchor.to(param_dtype))
 
         placeholders = " ".join([PLACEHOLDER] * anchor_len)
         token_ids = clip.tokenize([f"{placeholders} of {name}." for name in classnames])
-        device = clip_model.token_embedding.weight.device
-        with torch.no_grad():
-            embedding = clip_model.token_embedding(token_ids.to(device)).type(dtype)
+        embedding = embed_token_ids(clip_model, token_ids)
         self.register_buffer("token_prefix", embedding[:, :1])
         self.register_buffer("token_of", embedding[:, 1 + anchor_len : 2 + anchor_len])
         self.register_buffer("token_suffix", embedding[:, 2 + anchor_len :])
@@ -58,7 +55,7 @@ class AnchorPrompt(nn.Module):
 
     def encode(self, clip_model):
         """L2-normalised anchor text features ``[C, D]`` from the frozen text encoder."""
-        return normalize(clip_model.encode_text_embeddings(self(), self.eot_index))
+        return l2_normalize(clip_model.encode_text_embeddings(self(), self.eot_index))
 
     def load_anchor(self, anchor):
         """Copy a stage-I anchor ``[L_a, D]`` in (any dtype/device)."""
@@ -114,7 +111,7 @@ def encode_descriptions(clip_model, descriptions, chunk_size=1000):
     features = []
     for start in range(0, len(sentences), chunk_size):
         token_ids = clip.tokenize(sentences[start : start + chunk_size]).to(device)
-        features.append(normalize(clip_model.encode_text(token_ids)))
+        features.append(l2_normalize(clip_model.encode_text(token_ids)))
     return torch.cat(features).view(len(descriptions), len(descriptions[0]), -1)
 
 

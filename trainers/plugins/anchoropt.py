@@ -1,0 +1,143 @@
+"""AnchorOPT stage II (spec §3): soft tokens + a frozen stage-I anchor arranged by a learned position matrix.
+
+`AnchoredLayout` is the text-side plug-in any baseline composes through `build_prompt_layout`;
+`AnchorOPTMixin` adds the frozen anchor branch, the CE + ensemble-KD loss and the base/new test
+logits on top of a baseline trainer. Neither knows which baseline it is combined with.
+"""
+import torch
+from torch import nn
+
+from ..parts.logits import cosine_logits
+from ..parts.precision import learnable_dtype
+from ..parts.prompt_layout import PromptLayout, expand_to, register_prompt_layout
+from .anchoropt_anchor import PLACEHOLDER, AnchorPrompt, read_anchor_file
+from .anchoropt_config import resolve_anchor_path, stage_one_command
+from .anchoropt_losses import anchoropt_loss, argmax_position_matrix, sample_position_matrix
+
+CONTEXT_INIT_STD = 0.02
+
+
+def load_stage_one_anchor(cfg):
+    """The frozen anchor ``[L_a, D]`` of this run (explicit ANCHOR_PATH or the per-dataset default)."""
+    return read_anchor_file(resolve_anchor_path(cfg), stage_one_command(cfg))
+
+
+@register_prompt_layout("anchored")
+class AnchoredLayout(PromptLayout):
+    """``[SOS] P·[ctx_1..ctx_N ; anchor] <class> . [EOS]`` with P a hard Gumbel sample of fp32 logits Π.
+
+    P is drawn once per forward call (training and, by default, testing) and kept in
+    `positions` so that MaPLe's deep hook of the same call rearranges its layers identically.
+    The anchor is a frozen, non-persistent buffer: it always comes from the stage-I file.
+    """
+
+    def __init__(self, cfg, classnames, clip_model, context):
+        super().__init__(clip_model, classnames)
+        options = cfg.TRAINER.ANCHOROPT
+        if context.class_token_position != "end":
+            raise ValueError(
+                f"AnchorOPT places the class name at the end; got CLASS_TOKEN_POSITION={context.class_token_position!r}"
+            )
+        self.n_ctx = options.N_CTX
+        self.anchor_len = options.ANCHOR_LEN
+        self.gumbel_temperature = options.GUMBEL_TEMP
+        self.test_position = options.TEST_POSITION
+        self.deep_anchor_index = options.DEEP_ANCHOR_INDEX
+        slot_count = self.n_ctx + self.anchor_len
+        device = clip_model.token_embedding.weight.device
+
+        shape = (self.n_cls, self.n_ctx, self.width) if context.class_specific else (self.n_ctx, self.width)
+        ctx = torch.empty(shape, dtype=learnable_dtype(cfg, clip_model.dtype), device=device)
+        nn.init.normal_(ctx, std=CONTEXT_INIT_STD)
+        self.ctx = nn.Parameter(ctx)
+        self.ctx_pos_params = nn.Parameter(torch.randn(slot_count, slot_count, device=device))
+        self.register_buffer("anchor", torch.zeros(self.anchor_len, self.width, device=device), persistent=False)
+        self.set_anchor(load_stage_one_anchor(cfg))
+
+        placeholders = " ".join([PLACEHOLDER] * self.n_ctx)
+        embeddings = self.register_templates(clip_model, [f"{placeholders} {name}." for name in self.classnames])
+        self.register_buffer("token_prefix", embeddings[:, :1])
+        # The template has no anchor slot: dropping the last L_a paddings keeps the sequence at 77 tokens.
+        self.register_buffer("token_suffix", embeddings[:, 1 + self.n_ctx : embeddings.shape[1] - self.anchor_len])
+        pool_shift = self.anchor_len if options.POOL_INDEX == "eos" else 0
+        self.register_buffer("pool_shift", torch.tensor(pool_shift, device=device), persistent=False)
+        self.positions = None
+
+    @property
+    def position_logits(self):
+        """Π (named `ctx_pos_params` as in upstream checkpoints)."""
+        return self.ctx_pos_params
+
+    @property
+    def pool_index(self):
+        """The template's EOT index ("." of the real sequence, upstream) or the real EOS (POOL_INDEX=eos)."""
+        return self.tokenized_prompts.argmax(dim=-1) + self.pool_shift
+
+    def set_anchor(self, anchor):
+        if tuple(anchor.shape) != tuple(self.anchor.shape):
+            raise ValueError(
+                f"Stage-I anchor has shape {tuple(anchor.shape)}, expected {tuple(self.anchor.shape)} "
+                "(TRAINER.ANCHOROPT.ANCHOR_LEN and the CLIP text width)"
+            )
+        self.anchor.copy_(anchor.detach())
+
+    def sample_positions(self):
+        if not self.training and self.test_position == "argmax":
+            return argmax_position_matrix(self.ctx_pos_params.detach())
+        return sample_position_matrix(self.ctx_pos_params, self.gumbel_temperature)
+
+    def forward(self, class_shift=None):
+        self.positions = self.sample_positions()
+        return super().forward(class_shift)
+
+    def class_soft_tokens(self):
+        return self.ctx.to(self.dtype)
+
+    def deep_text_window(self):
+        return 1, self.n_ctx + self.anchor_len
+
+    def assemble(self, class_tokens):
+        leading = class_tokens.shape[:-2]
+        anchor = self.anchor.to(class_tokens.dtype).expand(*leading, self.anchor_len, self.width)
+        slots = self.positions.to(class_tokens.dtype) @ torch.cat([class_tokens, anchor], dim=-2)
+        prefix = expand_to(self.token_prefix, leading[:-1])
+        suffix = expand_to(self.token_suffix, leading[:-1])
+        return torch.cat([prefix, slots, suffix], dim=-2)
+
+    def deep_text_hook(self, deep_prompts):
+        if self.anchor_len != 1:
+            raise ValueError("The MaPLe deep AnchorOPT variant needs TRAINER.ANCHOROPT.ANCHOR_LEN = 1")
+        return AnchoredDeepPrompts(self.positions, deep_prompts, self.n_ctx, self.deep_anchor_index == "fixed")
+
+
+class AnchoredDeepPrompts:
+    """MaPLe text block hook for AnchorOPT (spec §3.5): at block j the window takes ``P·[g_j ; h]``.
+
+    `h` is the hidden state carried for the anchor: read at ``1 + i*`` where the anchor sits
+    (`fixed`), or at ``i*`` as upstream does (an off-by-one); ``i*`` is the first slot whose row of P
+    picks the anchor. Without such a slot the window is ``P[:, :N]·g_j``.
+    """
+
+    def __init__(self, positions, deep_prompts, n_ctx, fixed_index):
+        self.positions = positions
+        self.prompts = list(deep_prompts)
+        self.n_ctx = n_ctx
+        self.fixed_index = fixed_index
+        anchor_rows = (positions.argmax(dim=-1) == n_ctx).nonzero().flatten().tolist()
+        self.anchor_row = anchor_rows[0] if anchor_rows else None
+
+    @property
+    def deepest_layer(self):
+        return len(self.prompts)
+
+    def __call__(self, layer_index, x):
+        if not 1 <= layer_index <= len(self.prompts):
+            return x
+        positions = self.positions.to(x.dtype)
+        prompt = self.prompts[layer_index - 1].to(x.dtype).expand(x.shape[0], self.n_ctx, x.shape[2])
+        if self.anchor_row is None:
+            slots = positions[:, : self.n_ctx] @ prompt
+        else:
+            carried = self.anchor_row + 1 if self.fixed_index else self.anchor_row
+            slots = positions @ torch.cat([prompt, x[:, carried : carried + 1]], dim=1)
+        return torch.cat([x[:, :1], slots, x[:, 1 + positions.shape[0] :]], dim=1)
