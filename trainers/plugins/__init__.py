@@ -1,0 +1,1 @@
+"""Method plug-ins that any baseline composes: ATPrompt (`atprompt`) and AnchorOPT (`anchoropt*`)."""

@@ -1,0 +1,207 @@
+"""ATPrompt: fixed attribute words anchored between learnable soft tokens (spec atprompt-anchoropt §1).
+
+Layout with K attributes `w_k`, attribute soft lengths `A_k` and N class soft tokens:
+
+    [SOT] a^1 (A_1) w_1 a^2 (A_2) w_2 ... a^K (A_K) w_K  t (N)  <class tokens> . [EOT] ...
+
+Attribute soft tokens are shared by all classes and never shifted (CoCoOp's meta-net shifts `t`
+only); MaPLe's deep prompts replace only `t`, so attribute tokens flow on in the residual stream.
+"""
+import functools
+import os
+
+import torch
+import yaml
+from torch import nn
+
+from ..config import config_extension, config_finalizer, section
+from ..parts.precision import learnable_dtype
+from ..parts.prompt_layout import PromptLayout, expand_to, name_token_count, register_prompt_layout
+
+MAX_ATTRIBUTES = 3
+TOKENIZATIONS = ("first_token_upstream", "full_span")
+XD_ATTRIBUTE_SOURCES = ("source", "target_upstream")
+UNSET_WORD = "none"
+ATTRIBUTE_TABLE_PATH = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "configs", "atprompt",
+    "attributes.yaml",
+)
+ATTRIBUTE_STD = 0.01
+CLASS_CONTEXT_STD = 0.02
+
+
+@config_extension
+def add_atprompt_keys(cfg):
+    atp = section(cfg.TRAINER, "ATPROMPT")
+    atp.USE_ATPROMPT = False  # use the attribute layout (the *_ATP trainers fall back to the plain one when False)
+    atp.ATT_NUM = 0  # number of attributes K (1-3); 0 = take the searched words of configs/atprompt/attributes.yaml
+    atp.N_ATT1 = 4  # soft tokens before attribute 1 (scripts set N_ATT1..3 = the class context length)
+    atp.N_ATT2 = 4
+    atp.N_ATT3 = 4
+    atp.ATT1_TEXT = UNSET_WORD  # attribute words; explicit values win over the table
+    atp.ATT2_TEXT = UNSET_WORD
+    atp.ATT3_TEXT = UNSET_WORD
+    # How an attribute word of several BPE tokens ("playfulness" = play+fulness) is placed.
+    # first_token_upstream: as the published numbers were made: every word is assumed to be one token,
+    #   so a multi-token word keeps its first token and shifts the rest of the template (W-A1);
+    # full_span: what the paper intends: every token of every word sits between its soft blocks.
+    atp.ATTRIBUTE_TOKENIZATION = "first_token_upstream"
+    # Attributes of a cross-dataset target when ATT_NUM is 0.
+    # source: the paper's protocol: the words of SOURCE_DATASET (the training dataset);
+    # target_upstream: upstream's code: the target dataset's own row of the table (A-3).
+    atp.XD_ATTRIBUTES = "source"
+    atp.SOURCE_DATASET = ""  # DATASET.NAME the prompts were trained on ("" = the current dataset)
+
+
+@functools.lru_cache(maxsize=None)
+def load_attribute_table(path=ATTRIBUTE_TABLE_PATH):
+    """DATASET.NAME -> {"bases": [...], "searched": [...]}, with `same_as` rows resolved."""
+    with open(path, encoding="utf-8") as f:
+        raw = yaml.safe_load(f)
+    table = {}
+    for name, row in raw.items():
+        target = raw[row["same_as"]] if "same_as" in row else row
+        if not target.get("searched") or len(target["searched"]) > MAX_ATTRIBUTES:
+            raise ValueError(f"{path}: row {name!r} needs 1-{MAX_ATTRIBUTES} 'searched' words")
+        table[name] = {"bases": list(target["bases"]), "searched": list(target["searched"])}
+    return table
+
+
+def _explicit_words(atp):
+    """The ATT*_TEXT words given in the config, after checking ATT_NUM agrees with them."""
+    words = [atp[f"ATT{k}_TEXT"] for k in range(1, MAX_ATTRIBUTES + 1)]
+    given = [word for word in words if word != UNSET_WORD]
+    if atp.ATT_NUM > MAX_ATTRIBUTES or atp.ATT_NUM < 0:
+        raise ValueError(f"TRAINER.ATPROMPT.ATT_NUM={atp.ATT_NUM}: ATPrompt supports 1-{MAX_ATTRIBUTES} attributes")
+    count = atp.ATT_NUM or len(given)
+    if words[:count] != given or (atp.ATT_NUM and len(given) < atp.ATT_NUM):
+        raise ValueError(
+            f"TRAINER.ATPROMPT.ATT_NUM={atp.ATT_NUM} needs ATT1_TEXT..ATT{count}_TEXT set (got {words}); "
+            "set them in order, or set neither to use configs/atprompt/attributes.yaml"
+        )
+    return words[:count]
+
+
+def table_dataset_name(cfg):
+    """The dataset whose table row applies (the source's for cross-dataset targets, see XD_ATTRIBUTES)."""
+    atp = cfg.TRAINER.ATPROMPT
+    if atp.XD_ATTRIBUTES not in XD_ATTRIBUTE_SOURCES:
+        raise ValueError(f"TRAINER.ATPROMPT.XD_ATTRIBUTES must be one of {XD_ATTRIBUTE_SOURCES}, "
+                         f"got {atp.XD_ATTRIBUTES!r}")
+    if atp.XD_ATTRIBUTES == "source" and atp.SOURCE_DATASET:
+        return atp.SOURCE_DATASET
+    return cfg.DATASET.NAME
+
+
+def resolve_attribute_words(cfg):
+    """Attribute words of a run: explicit ATT*_TEXT when given, else the table's searched words."""
+    explicit = _explicit_words(cfg.TRAINER.ATPROMPT)
+    if explicit:
+        return explicit
+    dataset = table_dataset_name(cfg)
+    table = load_attribute_table()
+    if dataset not in table:
+        raise ValueError(
+            f"No ATPrompt attributes for dataset {dataset!r} in {ATTRIBUTE_TABLE_PATH}: add a row there or set "
+            "TRAINER.ATPROMPT.ATT_NUM and ATT1_TEXT.. (e.g. ATT_NUM 1 ATT1_TEXT color)"
+        )
+    return table[dataset]["searched"]
+
+
+@config_finalizer
+def fill_attribute_words(cfg):
+    """Write the resolved words into the config, so the run's config dump shows what was used."""
+    if not cfg.TRAINER.ATPROMPT.USE_ATPROMPT:
+        return
+    words = resolve_attribute_words(cfg)
+    cfg.TRAINER.ATPROMPT.ATT_NUM = len(words)
+    for k, word in enumerate(words, start=1):
+        cfg.TRAINER.ATPROMPT[f"ATT{k}_TEXT"] = word
+
+
+def attribute_slot_lengths(words, tokenization):
+    """Prompt positions each word occupies: its BPE span (full_span) or 1 (upstream's assumption)."""
+    if tokenization not in TOKENIZATIONS:
+        raise ValueError(f"TRAINER.ATPROMPT.ATTRIBUTE_TOKENIZATION must be one of {TOKENIZATIONS}, "
+                         f"got {tokenization!r}")
+    if tokenization == "full_span":
+        return [name_token_count(word) for word in words]
+    return [1] * len(words)
+
+
+@register_prompt_layout("atprompt")
+class AttributeLayout(PromptLayout):
+    """ATPrompt's text layout; parameters `ctx` (class soft tokens) and `ctx_att1..3` (attribute soft tokens).
+
+    All three attribute blocks always exist (upstream checkpoints hold them); only the first K are used.
+    Frozen buffers: `token_prefix`, `token_middle1..K` (attribute words) and `token_suffix`.
+    """
+
+    def __init__(self, cfg, classnames, clip_model, context):
+        super().__init__(clip_model, classnames)
+        if context.class_specific:
+            raise ValueError("ATPrompt shares its context across classes: set TRAINER.COOP.CSC False")
+        if context.class_token_position != "end":
+            raise ValueError("ATPrompt puts the class name last: set TRAINER.COOP.CLASS_TOKEN_POSITION end")
+        atp = cfg.TRAINER.ATPROMPT
+        self.attributes = resolve_attribute_words(cfg)
+        self.n_ctx = context.n_ctx
+        self.attribute_soft_lengths = [atp[f"N_ATT{k}"] for k in range(1, MAX_ATTRIBUTES + 1)]
+        self.word_lengths = attribute_slot_lengths(self.attributes, atp.ATTRIBUTE_TOKENIZATION)
+
+        param_dtype = learnable_dtype(cfg, clip_model.dtype)
+        device = clip_model.token_embedding.weight.device
+        self.ctx = nn.Parameter(self._normal((self.n_ctx, self.width), CLASS_CONTEXT_STD, param_dtype, device))
+        for k, length in enumerate(self.attribute_soft_lengths, start=1):
+            block = self._normal((length, self.width), ATTRIBUTE_STD, param_dtype, device)
+            self.register_parameter(f"ctx_att{k}", nn.Parameter(block))
+
+        placeholder = self._placeholder_text()
+        print(f'ATPrompt attributes: {self.attributes} ({atp.ATTRIBUTE_TOKENIZATION}); template: "{placeholder}"')
+        embeddings = self.register_templates(clip_model, [f"{placeholder} {name}." for name in self.classnames])
+        self.register_buffer("token_prefix", embeddings[:, :1])
+        position = 1
+        for k, word_length in enumerate(self.word_lengths, start=1):
+            position += self.attribute_soft_lengths[k - 1]
+            self.register_buffer(f"token_middle{k}", embeddings[:, position:position + word_length])
+            position += word_length
+        self.register_buffer("token_suffix", embeddings[:, position + self.n_ctx:])
+
+    @staticmethod
+    def _normal(shape, std, dtype, device):
+        tensor = torch.empty(shape, dtype=dtype, device=device)
+        nn.init.normal_(tensor, std=std)
+        return tensor
+
+    def _placeholder_text(self):
+        """"X X w_1 X X w_2 ... X X" (A_k X's before w_k, then N X's), the string upstream tokenises."""
+        words = []
+        for k, attribute in enumerate(self.attributes):
+            words += ["X"] * self.attribute_soft_lengths[k] + [attribute]
+        return " ".join(words + ["X"] * self.n_ctx)
+
+    @property
+    def attribute_block_length(self):
+        """Positions between SOT and the class soft tokens: attribute soft tokens plus attribute words."""
+        return sum(self.attribute_soft_lengths[:len(self.attributes)]) + sum(self.word_lengths)
+
+    def attribute_soft_tokens(self, k):
+        """Soft tokens before attribute `k` (1-based) in the activation dtype, [A_k, D]."""
+        return getattr(self, f"ctx_att{k}").to(self.dtype)
+
+    def class_soft_tokens(self):
+        return self.ctx.to(self.dtype)
+
+    def deep_text_window(self):
+        """MaPLe's deep prompts replace the class soft tokens only (positions from the real lengths, W-A4)."""
+        return 1 + self.attribute_block_length, self.n_ctx
+
+    def assemble(self, class_tokens):
+        leading = class_tokens.shape[:-3]
+        parts = [expand_to(self.token_prefix, leading)]
+        for k in range(1, len(self.attributes) + 1):
+            soft = self.attribute_soft_tokens(k)
+            parts.append(soft.expand(*leading, self.n_cls, *soft.shape))
+            parts.append(expand_to(getattr(self, f"token_middle{k}"), leading))
+        parts += [class_tokens, expand_to(self.token_suffix, leading)]
+        return torch.cat(parts, dim=-2)
