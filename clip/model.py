@@ -4,10 +4,9 @@ Module names, construction order and random initialisation follow OpenAI's relea
 official state-dict keys load unchanged and building a model consumes the torch RNG exactly as the
 reference does. Transformers run batch-first; the math is the reference's.
 """
+import math
 from collections import OrderedDict
 from typing import Callable, Optional, Sequence, Union
-
-import math
 
 import torch
 import torch.nn.functional as F

@@ -2,6 +2,8 @@
 
 A block hook is `hook(layer_index, x) -> x`, called before every residual block with batch-first
 `x` [N, L, D]; CLIP's transformers call it and cast what it returns to the activation dtype.
+A hook may expose `deepest_layer` (the last block it writes into); a transformer with fewer
+blocks rejects it with a clear error instead of silently ignoring the extra prompts.
 """
 from typing import Sequence
 

@@ -7,7 +7,7 @@ import functools
 import gzip
 import html
 import importlib.metadata
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import ftfy
 import regex
@@ -76,7 +76,7 @@ def merge_pairs(symbols: Tuple[str, ...], ranks: Dict[Tuple[str, str], int]) -> 
 class SimpleTokenizer:
     """`encode(text) -> ids` without SOT/EOT, `decode(ids) -> text`; `.encoder` / `.decoder` map strings <-> ids."""
 
-    def __init__(self, bpe_path: str = None):
+    def __init__(self, bpe_path: Optional[str] = None):
         with gzip.open(bpe_path or default_bpe_path(), "rt", encoding="utf-8") as handle:
             lines = handle.read().split("\n")
         merges = [tuple(line.split()) for line in lines[1:NUM_MERGES + 1]]
