@@ -102,7 +102,7 @@ def render_markdown(base_to_novel_tables, transfer_tables, published):
 
 
 def _format(value):
-    return "" if value is None else repr(round(value, 6))
+    return "" if value is None else repr(float(value))
 
 
 def _cell_record(table, method, dataset, metric, cell, published_value):
