@@ -1,0 +1,98 @@
+"""Attribute search: candidate pool, alternating optimisers, per-epoch weights and the winner file."""
+import json
+import os
+import random
+
+import pytest
+import torch
+
+import train
+from dassl.utils import load_checkpoint
+from tests.fixtures.dataset_fixtures import make_synthetic_dataset
+from trainers.attribute_compute import candidate_pool
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BASES = ["color", "size", "shape", "habitat", "behavior"]
+
+
+def test_full_pool_has_all_31_combinations_in_canonical_order():
+    pool = candidate_pool(BASES)
+    assert len(pool) == 31
+    assert pool[:5] == [(word,) for word in BASES]
+    assert pool[5] == ("color", "size")
+    assert pool[-1] == tuple(BASES)
+
+
+def test_upstream_pool_keeps_the_16_largest_combinations_shuffled():
+    pool = candidate_pool(BASES, min_size=3, shuffle=True, rng=random.Random(1))
+    assert len(pool) == 16
+    assert sorted(pool) == sorted(candidate_pool(BASES, min_size=3))
+    assert pool != candidate_pool(BASES, min_size=3)
+
+
+def test_max_size_prunes_large_combinations():
+    assert len(candidate_pool(BASES, max_size=3)) == 5 + 10 + 10
+
+
+def test_impossible_pool_sizes_are_rejected():
+    with pytest.raises(ValueError, match="MIN_SIZE"):
+        candidate_pool(BASES, min_size=4, max_size=2)
+
+
+@pytest.fixture(scope="module")
+def search_run(tmp_path_factory, tiny_vit_checkpoint):
+    data = make_synthetic_dataset(str(tmp_path_factory.mktemp("data")), name="Caltech101", n_classes=6)
+    output = tmp_path_factory.mktemp("search")
+    argv = [
+        "--root", data.root, "--seed", "1", "--trainer", "AttributeCompute", "--output-dir", str(output),
+        "--dataset-config-file", data.config_file,
+        "--config-file", os.path.join(REPO_ROOT, "configs", "trainers", "CoOp", "vit_b16.yaml"),
+        "MODEL.BACKBONE.NAME", tiny_vit_checkpoint, "USE_CUDA", "False", "INPUT.SIZE", "(32, 32)",
+        "DATASET.NUM_SHOTS", "2", "DATASET.SUBSAMPLE_CLASSES", "base", "OPTIM.MAX_EPOCH", "2",
+        "DATALOADER.NUM_WORKERS", "0", "DATALOADER.TRAIN_X.BATCH_SIZE", "2", "DATALOADER.TEST.BATCH_SIZE", "4",
+        "SEARCH.ATTRIBUTES", "['color', 'shape', 'size']", "SEARCH.N_CTX", "2", "SEARCH.N_ATT", "1",
+    ]
+    trainer = train.main(train.build_parser().parse_args(argv))
+    return trainer, output
+
+
+def test_search_writes_per_epoch_weights_summing_to_one_and_their_argmax_as_winner(search_run):
+    trainer, output = search_run
+    result = json.loads((output / "attribute_search.json").read_text())
+    assert result["candidates"] == [list(c) for c in candidate_pool(["color", "shape", "size"])]
+    assert result["epochs_done"] == 2 and len(result["weights_per_epoch"]) == 2
+    for weights in result["weights_per_epoch"]:
+        assert len(weights) == 7
+        assert sum(weights) == pytest.approx(1.0, abs=1e-6)
+    final = result["weights_per_epoch"][-1]
+    assert result["winner"] == result["candidates"][final.index(max(final))]
+    assert result["winner_weight"] == max(final)
+    expected = torch.softmax(trainer.prompt_learner.alpha.detach().float(), dim=0).tolist()
+    assert final == pytest.approx(expected)
+
+
+def test_search_logs_the_weight_of_every_candidate_each_epoch(search_run):
+    _, output = search_run
+    log = (output / "log.txt").read_text()
+    for epoch in (1, 2):
+        block = log.split(f"Attribute weights after epoch {epoch}/2:")[1].split("Selected attributes")[0]
+        assert sum(1 for line in block.splitlines() if line.startswith("  0.")) == 7
+
+
+def test_alpha_has_its_own_adam_and_is_not_in_the_sgd_step(search_run):
+    trainer, _ = search_run
+    alpha = trainer.prompt_learner.alpha
+    sgd_params = {id(p) for group in trainer._optims["prompt_learner"].param_groups for p in group["params"]}
+    assert id(alpha) not in sgd_params
+    assert [p for group in trainer.alpha_optim.param_groups for p in group["params"]] == [alpha]
+    assert trainer.alpha_optim.param_groups[0]["lr"] == 0.02
+    assert trainer.alpha_optim.param_groups[0]["betas"] == (0.5, 0.999)
+
+
+def test_alpha_moves_between_epochs_and_is_saved_with_the_candidates(search_run):
+    trainer, output = search_run
+    first, second = json.loads((output / "attribute_search.json").read_text())["weights_per_epoch"]
+    assert first != second
+    saved = load_checkpoint(str(output / "prompt_learner" / "model.pth.tar-2"))["state_dict"]
+    torch.testing.assert_close(saved["alpha"], trainer.prompt_learner.alpha.detach().cpu())
+    assert saved["candidates.6.ctx_att3"].shape == (1, trainer.prompt_learner.candidates[6].width)
