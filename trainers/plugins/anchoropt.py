@@ -7,6 +7,7 @@ logits on top of a baseline trainer. Neither knows which baseline it is combined
 import torch
 from torch import nn
 
+from ..parts.eval_cache import EvaluationCache
 from ..parts.logits import cosine_logits
 from ..parts.precision import learnable_dtype
 from ..parts.prompt_layout import PromptLayout, expand_to, register_prompt_layout
@@ -141,3 +142,87 @@ class AnchoredDeepPrompts:
             carried = self.anchor_row + 1 if self.fixed_index else self.anchor_row
             slots = positions @ torch.cat([prompt, x[:, carried : carried + 1]], dim=1)
         return torch.cat([x[:, :1], slots, x[:, 1 + positions.shape[0] :]], dim=1)
+
+
+class PerBatchFeatures(EvaluationCache):
+    """An evaluation "cache" that recomputes every time: sampled test positions change per test batch."""
+
+    def get(self, key, compute):
+        return compute()
+
+
+class AnchorOPTMixin:
+    """AnchorOPT on top of a baseline trainer: ``class X_AnchorOPT(AnchorOPTMixin, X)``.
+
+    Adds the frozen anchor branch ``z_a = s·norm(f_img)·norm(t_a)ᵀ`` (its text features encoded once
+    per run), the loss ``λ_CE·CE(z_n) + λ_KD·KD`` and the test rule: base classes scored by the
+    baseline's own logits, new classes by ``(z_n + z_a)/2``, ``all`` per XD_LOGITS.
+    """
+
+    prompt_layout = "anchored"
+    learner_name = "normal_prompt_learner"
+    prompted_image_encoder = False  # True: z_a needs CLIP's unprompted image features (MaPLe)
+    distills = True  # False: no KD, λ_CE scales the baseline's own loss (DePT)
+
+    @property
+    def anchoropt_cfg(self):
+        return self.cfg.TRAINER.ANCHOROPT
+
+    def build_model(self):
+        super().build_model()
+        layout = self.prompt_learner
+        self.anchor_prompt = AnchorPrompt(layout.classnames, self.clip_model, layout.anchor_len).to(self.device)
+        self.anchor_prompt.load_anchor(layout.anchor)
+        self.anchor_prompt.requires_grad_(False)
+        with torch.no_grad():
+            self.anchor_text_features = self.anchor_prompt.text_features(self.text_encoder)
+        if layout.test_position == "sample":
+            self.eval_cache = PerBatchFeatures()
+        self._encoded_images = (None, None)
+
+    def encode_images(self, images):
+        features = super().encode_images(images)
+        self._encoded_images = (images, features)
+        return features
+
+    def anchor_logits(self, images):
+        """z_a from the frozen branch, reusing the baseline's image features when they are unprompted."""
+        seen_images, features = self._encoded_images
+        if self.prompted_image_encoder or seen_images is not images:
+            with torch.no_grad():
+                features = self.clip_model.encode_image(images.type(self.dtype))
+        return cosine_logits(features.detach(), self.anchor_text_features, self.logit_scale)
+
+    def compute_loss(self, images, labels):
+        options = self.anchoropt_cfg
+        if not self.distills:
+            loss, summary = super().compute_loss(images, labels)
+            loss = options.PROMPT_CE_WEIGHT * loss
+            summary["loss"] = loss.item()
+            return loss, summary
+        prompt_logits = self.logits(images)
+        anchor_logits = self.anchor_logits(images)
+        loss = anchoropt_loss(
+            prompt_logits, anchor_logits, labels, options.PROMPT_CE_WEIGHT, options.KD_WEIGHT, options.KD_TEMPERATURE
+        )
+        return loss, self.loss_summary(loss, prompt_logits, labels)
+
+    def test_scoring(self):
+        subsample = self.cfg.DATASET.SUBSAMPLE_CLASSES
+        if subsample == "base":
+            return "prompt"
+        if subsample == "new":
+            return "ensemble"
+        return self.anchoropt_cfg.XD_LOGITS
+
+    def model_inference(self, images):
+        prompt_logits = super().model_inference(images)
+        if self.test_scoring() == "prompt":
+            return prompt_logits
+        return (prompt_logits + self.anchor_logits(images)) / 2
+
+    def after_train(self):
+        position_probs = torch.softmax(self.prompt_learner.position_logits.detach().float(), dim=-1)
+        print(f"Position matrix softmax(Π) rows:\n{position_probs.cpu().numpy().round(3)}")
+        print(f"Position matrix argmax(Π): {position_probs.argmax(dim=-1).tolist()}")
+        super().after_train()

@@ -45,6 +45,7 @@ class AnchorPrompt(nn.Module):
         self.register_buffer("token_of", embedding[:, 1 + anchor_len : 2 + anchor_len])
         self.register_buffer("token_suffix", embedding[:, 2 + anchor_len :])
         self.register_buffer("eot_index", token_ids.argmax(dim=-1).to(device), persistent=False)
+        self.classnames = list(classnames)
         self.anchor_len = anchor_len
 
     def forward(self):
@@ -53,9 +54,9 @@ class AnchorPrompt(nn.Module):
         anchor = self.anchor_ctx_1.to(self.token_prefix.dtype).unsqueeze(0).expand(num_classes, -1, -1)
         return torch.cat([self.token_prefix, anchor, self.token_of, self.token_suffix], dim=1)
 
-    def encode(self, clip_model):
-        """L2-normalised anchor text features ``[C, D]`` from the frozen text encoder."""
-        return l2_normalize(clip_model.encode_text_embeddings(self(), self.eot_index))
+    def text_features(self, text_encoder):
+        """Raw anchor text features ``[C, E]`` (``text_encoder(embeddings, pool_index)``, frozen CLIP)."""
+        return text_encoder(self(), self.eot_index)
 
     def load_anchor(self, anchor):
         """Copy a stage-I anchor ``[L_a, D]`` in (any dtype/device)."""

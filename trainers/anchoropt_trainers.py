@@ -1,0 +1,45 @@
+"""AnchorOPT stage II on the four baselines (spec §3.3–3.6): each trainer is the baseline + `AnchorOPTMixin`.
+
+Registered module names are upstream's (`normal_prompt_learner`; MaPLe's `MultiModalPromptLearner`),
+and the learned tensors keep upstream's names (`ctx`, `ctx_pos_params`).
+"""
+from dassl.engine import TRAINER_REGISTRY
+
+from .cocoop import CoCoOp
+from .coop import CoOp
+from .dept import DePT
+from .maple import MaPLe
+from .plugins.anchoropt import AnchorOPTMixin
+
+
+@TRAINER_REGISTRY.register()
+class CoOp_AnchorOPT(AnchorOPTMixin, CoOp):
+    """CoOp + AnchorOPT: the reference form of §3.1."""
+
+
+@TRAINER_REGISTRY.register()
+class CoCoOp_AnchorOPT(AnchorOPTMixin, CoCoOp):
+    """CoCoOp + AnchorOPT: the meta-net shifts the soft tokens only; the anchor is appended after the shift.
+
+    Upstream trains neither the meta-net nor Π (W-C5); the COCOOP_* flags turn them on.
+    """
+
+    def select_trainable(self, learner):
+        super().select_trainable(learner)
+        learner.meta_net.requires_grad_(self.anchoropt_cfg.COCOOP_TRAIN_META_NET)
+        learner.ctx_pos_params.requires_grad_(self.anchoropt_cfg.COCOOP_LEARN_POSITION)
+
+
+@TRAINER_REGISTRY.register()
+class MaPLe_AnchorOPT(AnchorOPTMixin, MaPLe):
+    """MaPLe + AnchorOPT (deep): the anchor branch runs CLIP without any prompt, images included."""
+
+    learner_name = "MultiModalPromptLearner"
+    prompted_image_encoder = True
+
+
+@TRAINER_REGISTRY.register()
+class DePT_AnchorOPT(AnchorOPTMixin, DePT):
+    """DePT + AnchorOPT: no KD; λ_CE scales DePT's loss; the head fuses on base, the ensemble scores new."""
+
+    distills = False
