@@ -8,7 +8,6 @@ import os
 import warnings
 
 from dassl.data.datasets import load_fewshot_pickle, save_fewshot_pickle
-from dassl.utils import mkdir_if_missing
 
 VAL_SHOTS_CAP = 4
 
@@ -17,7 +16,7 @@ def fewshot_cache_path(split_fewshot_dir, num_shots, seed):
     return os.path.join(split_fewshot_dir, f"shot_{num_shots}-seed_{seed}.pkl")
 
 
-def fewshot_subset(reader, cfg, dataset_dir, train, val=None):
+def fewshot_subset(reader, cfg, train, val=None):
     """Return ``(train, val)`` reduced to ``DATASET.NUM_SHOTS`` per class, from the cache when present.
 
     ``val`` is None for ImageNet, whose cache holds only ``train``; otherwise val keeps
@@ -34,11 +33,11 @@ def fewshot_subset(reader, cfg, dataset_dir, train, val=None):
     cache_path = fewshot_cache_path(reader.split_fewshot_dir, num_shots, cfg.SEED)
     if os.path.exists(cache_path):
         print(f"Loading preprocessed few-shot data from {cache_path}")
-        cached = load_fewshot_pickle(cache_path, dataset_dir)
+        cached = load_fewshot_pickle(cache_path, reader.dataset_dir)
         expected = ("train", "val") if val is not None else ("train",)
         if not isinstance(cached, dict) or any(key not in cached for key in expected):
             raise ValueError(f"Few-shot cache {cache_path} lacks {expected}; delete it to draw the subset again")
-        return cached["train"], cached.get("val") if val is not None else None
+        return cached["train"], cached["val"] if val is not None else None
 
     train = reader.generate_fewshot_dataset(train, num_shots=num_shots)
     data = {"train": train}
@@ -46,6 +45,5 @@ def fewshot_subset(reader, cfg, dataset_dir, train, val=None):
         val = reader.generate_fewshot_dataset(val, num_shots=min(num_shots, VAL_SHOTS_CAP))
         data["val"] = val
     print(f"Saving preprocessed few-shot data to {cache_path}")
-    mkdir_if_missing(reader.split_fewshot_dir)
     save_fewshot_pickle(data, cache_path)
     return train, val

@@ -55,7 +55,7 @@ class ImageNet(DatasetBase):
             test = self.read_data(classnames, "val")
             save_fewshot_pickle({"train": train, "test": test}, self.preprocessed)
 
-        train, _ = fewshot_subset(self, cfg, self.dataset_dir, train)
+        train, _ = fewshot_subset(self, cfg, train)
         train, test = subsample_classes(train, test, subsample=cfg.DATASET.SUBSAMPLE_CLASSES)
         super().__init__(train_x=train, val=test, test=test)
 

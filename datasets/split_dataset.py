@@ -32,7 +32,7 @@ class SplitDataset(DatasetBase):
         mkdir_if_missing(self.split_fewshot_dir)
 
         train, val, test = self.load_split()
-        train, val = fewshot_subset(self, cfg, self.dataset_dir, train, val)
+        train, val = fewshot_subset(self, cfg, train, val)
         train, val, test = subsample_classes(train, val, test, subsample=cfg.DATASET.SUBSAMPLE_CLASSES)
         super().__init__(train_x=train, val=val, test=test)
 

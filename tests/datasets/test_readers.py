@@ -1,6 +1,7 @@
 """Every reader on its synthetic layout: names, sizes, base/new halves, few-shot draw and cache."""
 import math
 import os
+import pickle
 import random
 
 import pytest
@@ -128,3 +129,22 @@ def test_imagenet_caches_its_lists_in_preprocessed_pkl(synthetic_dataset_factory
     second = build_reader(data.root, "ImageNet")
     assert [item.impath for item in second.train_x] == [item.impath for item in first.train_x]
     assert second.classnames == data.classnames
+
+
+def test_unseeded_few_shot_draw_warns(synthetic_dataset_factory, build_reader):
+    data = synthetic_dataset_factory("Food101", n_classes=2)
+    with pytest.warns(UserWarning, match=r"NUM_SHOTS=2 with SEED=-1: the few-shot draw is unseeded"):
+        build_reader(data.root, "Food101", num_shots=2, seed=-1)
+    assert os.path.isfile(os.path.join(data.dataset_dir, "split_fewshot", "shot_2-seed_-1.pkl"))
+
+
+def test_cache_missing_val_fails_naming_the_file(synthetic_dataset_factory, build_reader):
+    data = synthetic_dataset_factory("Food101", n_classes=2)
+    build_reader(data.root, "Food101", num_shots=2, seed=1)
+    cache = os.path.join(data.dataset_dir, "split_fewshot", "shot_2-seed_1.pkl")
+    with open(cache, "rb") as f:
+        content = pickle.load(f)
+    with open(cache, "wb") as f:
+        pickle.dump({"train": content["train"]}, f)
+    with pytest.raises(ValueError, match=f"Few-shot cache {cache} lacks"):
+        build_reader(data.root, "Food101", num_shots=2, seed=1)
