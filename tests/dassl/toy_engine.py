@@ -1,5 +1,7 @@
 """A toy dataset and trainer on tiny on-disk images, for exercising the engine end to end on CPU."""
 import os
+import signal
+import sys
 
 import numpy as np
 import torch
@@ -9,9 +11,10 @@ from PIL import Image
 
 from dassl.config import get_cfg_default
 from dassl.data.datasets import DATASET_REGISTRY, DatasetBase, Datum
-from dassl.engine import TRAINER_REGISTRY, TrainerX
+from dassl.engine import TRAINER_REGISTRY, TrainerX, build_trainer
 from dassl.metrics import compute_accuracy
 from dassl.optim import build_lr_scheduler, build_optimizer
+from dassl.utils import close_logger, set_random_seed, setup_logger
 
 IMAGE_SIZE = 8
 
@@ -100,3 +103,29 @@ def toy_cfg(root, output_dir, max_epoch=3, batch_size=2, print_freq=20):
 
 def final_weights(output_dir, epoch):
     return torch.load(os.path.join(output_dir, "toy_model", f"model.pth.tar-{epoch}"), weights_only=True)["state_dict"]
+
+
+def run_toy_training(root, output_dir, max_epoch, kill_after_epoch=0):
+    """What a train.py run does, checkpointing every epoch; optionally SIGKILL the process after an epoch."""
+    cfg = toy_cfg(root, output_dir, max_epoch=max_epoch)
+    cfg.TRAIN.CHECKPOINT_FREQ = 1
+    cfg.freeze()
+    set_random_seed(cfg.SEED)
+    setup_logger(cfg.OUTPUT_DIR)
+    try:
+        trainer = build_trainer(cfg)
+        if kill_after_epoch:
+            _die_after_epoch(trainer, kill_after_epoch)
+        trainer.train()
+    finally:
+        close_logger()
+
+
+def _die_after_epoch(trainer, epoch):
+    def after_epoch_then_die():
+        type(trainer).after_epoch(trainer)
+        if trainer.epoch + 1 == epoch:
+            sys.stdout.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    trainer.after_epoch = after_epoch_then_die
