@@ -43,31 +43,43 @@ require_data_root() {
     cd "$REPO_ROOT"
 }
 
-# use_trainer TRAINER: select the trainer and its settings file for the calls below.
+# use_trainer TRAINER: select the trainer and read its settings file for the calls below.
 use_trainer() {
     TRAINER=$1
     if [[ -n "${SETTINGS_FILE:-}" ]]; then
         SETTINGS=$(realpath -m -- "$SETTINGS_FILE")
         [[ -f "$SETTINGS" ]] || die "SETTINGS_FILE not found: $SETTINGS_FILE"
-        return
+    else
+        local matches=()
+        shopt -s nullglob
+        matches=("$SCRIPTS_DIR"/*/"$TRAINER".conf "$SCRIPTS_DIR"/*/*_"$TRAINER".conf)
+        shopt -u nullglob
+        (( ${#matches[@]} == 1 )) || die "need exactly one settings file scripts/<method>/$TRAINER.conf for trainer $TRAINER, found ${#matches[@]}${matches[*]:+: ${matches[*]}} (or set SETTINGS_FILE)"
+        SETTINGS=${matches[0]}
     fi
-    local matches=()
-    shopt -s nullglob
-    matches=("$SCRIPTS_DIR"/*/"$TRAINER".conf "$SCRIPTS_DIR"/*/*_"$TRAINER".conf)
-    shopt -u nullglob
-    (( ${#matches[@]} == 1 )) || die "need exactly one settings file scripts/<method>/$TRAINER.conf for trainer $TRAINER, found ${#matches[@]}${matches[*]:+: ${matches[*]}} (or set SETTINGS_FILE)"
-    SETTINGS=${matches[0]}
+    read_settings "$SETTINGS"
+}
+
+# read_settings FILE: SETTING_VALUES[KEY]=value for every `KEY=value` line (later lines win).
+read_settings() {
+    local line
+    declare -gA SETTING_VALUES=()
+    while IFS= read -r line || [[ -n $line ]]; do
+        [[ $line =~ ^[[:space:]]*(#|$) ]] && continue
+        [[ $line =~ ^[A-Za-z0-9_.]+= ]] || die "$1: '$line' is not a KEY=value line"
+        SETTING_VALUES[${line%%=*}]=${line#*=}
+    done < "$1"
 }
 
 _raw_setting() {
-    awk -v key="$2" 'index($0, key "=") == 1 {print substr($0, length(key) + 2); found = 1; exit}
-                     END {exit !found}' "$1"
+    [[ -v "SETTING_VALUES[$1]" ]] || return 1
+    printf '%s' "${SETTING_VALUES[$1]}"
 }
 
 # setting KEY SCOPE [DEFAULT]: the scoped value, else the plain one, else DEFAULT, else an error.
 setting() {
     local key=$1 scope=$2 value name replacement placeholder='\{([A-Z0-9_]+)\}'
-    if ! value=$(_raw_setting "$SETTINGS" "$scope.$key") && ! value=$(_raw_setting "$SETTINGS" "$key"); then
+    if ! value=$(_raw_setting "$scope.$key") && ! value=$(_raw_setting "$key"); then
         (( $# >= 3 )) || die "$SETTINGS: no '$key=' line (add it, or '$scope.$key=' for this dataset)"
         value=$3
     fi
