@@ -48,9 +48,9 @@ def search_run(tmp_path_factory, tiny_vit_checkpoint):
         "--dataset-config-file", data.config_file,
         "--config-file", os.path.join(REPO_ROOT, "configs", "trainers", "CoOp", "vit_b16.yaml"),
         "MODEL.BACKBONE.NAME", tiny_vit_checkpoint, "USE_CUDA", "False", "INPUT.SIZE", "(32, 32)",
-        "DATASET.NUM_SHOTS", "2", "DATASET.SUBSAMPLE_CLASSES", "base", "OPTIM.MAX_EPOCH", "2",
+        "DATASET.NUM_SHOTS", "1", "DATASET.SUBSAMPLE_CLASSES", "base", "OPTIM.MAX_EPOCH", "2",
         "DATALOADER.NUM_WORKERS", "0", "DATALOADER.TRAIN_X.BATCH_SIZE", "2", "DATALOADER.TEST.BATCH_SIZE", "4",
-        "SEARCH.ATTRIBUTES", "['color', 'shape', 'size']", "SEARCH.N_CTX", "2", "SEARCH.N_ATT", "1",
+        "SEARCH.ATTRIBUTES", "['color', 'shape']", "SEARCH.N_CTX", "2", "SEARCH.N_ATT", "1",
     ]
     trainer = train.main(train.build_parser().parse_args(argv))
     return trainer, output
@@ -59,10 +59,10 @@ def search_run(tmp_path_factory, tiny_vit_checkpoint):
 def test_search_writes_per_epoch_weights_summing_to_one_and_their_argmax_as_winner(search_run):
     trainer, output = search_run
     result = json.loads((output / "attribute_search.json").read_text())
-    assert result["candidates"] == [list(c) for c in candidate_pool(["color", "shape", "size"])]
+    assert result["candidates"] == [list(c) for c in candidate_pool(["color", "shape"])]
     assert result["epochs_done"] == 2 and len(result["weights_per_epoch"]) == 2
     for weights in result["weights_per_epoch"]:
-        assert len(weights) == 7
+        assert len(weights) == 3
         assert sum(weights) == pytest.approx(1.0, abs=1e-6)
     final = result["weights_per_epoch"][-1]
     assert result["winner"] == result["candidates"][final.index(max(final))]
@@ -76,7 +76,7 @@ def test_search_logs_the_weight_of_every_candidate_each_epoch(search_run):
     log = (output / "log.txt").read_text()
     for epoch in (1, 2):
         block = log.split(f"Attribute weights after epoch {epoch}/2:")[1].split("Selected attributes")[0]
-        assert sum(1 for line in block.splitlines() if line.startswith("  0.")) == 7
+        assert sum(1 for line in block.splitlines() if line.startswith("  0.")) == 3
 
 
 def test_alpha_has_its_own_adam_and_is_not_in_the_sgd_step(search_run):
@@ -95,4 +95,4 @@ def test_alpha_moves_between_epochs_and_is_saved_with_the_candidates(search_run)
     assert first != second
     saved = load_checkpoint(str(output / "prompt_learner" / "model.pth.tar-2"))["state_dict"]
     torch.testing.assert_close(saved["alpha"], trainer.prompt_learner.alpha.detach().cpu())
-    assert saved["candidates.6.ctx_att3"].shape == (1, trainer.prompt_learner.candidates[6].width)
+    assert saved["candidates.2.ctx_att2"].shape == (1, trainer.prompt_learner.candidates[2].width)

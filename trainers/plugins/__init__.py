@@ -4,4 +4,4 @@
 keys and the trainers built from them.
 """
 from . import atprompt  # noqa: F401
-from .. import atprompt_trainers  # noqa: F401
+from .. import atprompt_trainers, attribute_compute  # noqa: F401

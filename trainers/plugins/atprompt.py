@@ -131,22 +131,27 @@ def attribute_slot_lengths(words, tokenization):
 
 @register_prompt_layout("atprompt")
 class AttributeLayout(PromptLayout):
-    """ATPrompt's text layout; parameters `ctx` (class soft tokens) and `ctx_att1..3` (attribute soft tokens).
+    """ATPrompt's text layout; parameters `ctx` (class soft tokens) and `ctx_att1..` (attribute soft tokens).
 
-    All three attribute blocks always exist (upstream checkpoints hold them); only the first K are used.
+    From the config, all three attribute blocks exist (upstream checkpoints hold them) and the first K
+    are used. The attribute search passes `attributes` and one `soft_lengths` entry per word instead.
     Frozen buffers: `token_prefix`, `token_middle1..K` (attribute words) and `token_suffix`.
     """
 
-    def __init__(self, cfg, classnames, clip_model, context):
+    def __init__(self, cfg, classnames, clip_model, context, attributes=None, soft_lengths=None):
         super().__init__(clip_model, classnames)
         if context.class_specific:
             raise ValueError("ATPrompt shares its context across classes: set TRAINER.COOP.CSC False")
         if context.class_token_position != "end":
             raise ValueError("ATPrompt puts the class name last: set TRAINER.COOP.CLASS_TOKEN_POSITION end")
         atp = cfg.TRAINER.ATPROMPT
-        self.attributes = resolve_attribute_words(cfg)
+        self.attributes = resolve_attribute_words(cfg) if attributes is None else list(attributes)
         self.n_ctx = context.n_ctx
-        self.attribute_soft_lengths = [atp[f"N_ATT{k}"] for k in range(1, MAX_ATTRIBUTES + 1)]
+        if soft_lengths is None:
+            soft_lengths = [atp[f"N_ATT{k}"] for k in range(1, MAX_ATTRIBUTES + 1)]
+        if len(soft_lengths) < len(self.attributes):
+            raise ValueError(f"{len(self.attributes)} attribute words but only {len(soft_lengths)} soft blocks")
+        self.attribute_soft_lengths = list(soft_lengths)
         self.word_lengths = attribute_slot_lengths(self.attributes, atp.ATTRIBUTE_TOKENIZATION)
 
         param_dtype = learnable_dtype(cfg, clip_model.dtype)

@@ -1,0 +1,199 @@
+"""ATPrompt's differentiable attribute search (spec §1.6.2): a softmax(α)-weighted mixture of candidates.
+
+Every candidate is an order-preserving combination of the attribute bases with its own soft tokens.
+Soft tokens follow the training CE (SGD, the usual schedule); α follows the validation CE (Adam),
+the two updated alternately. The candidate weights are logged per epoch and written with the
+winner to a JSON file that `scripts/atprompt/run_settings.py --attributes-file` reads.
+"""
+import itertools
+import os
+import random
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from dassl.engine import TRAINER_REGISTRY
+from dassl.optim import build_optimizer
+from dassl.utils import write_json
+
+from .config import config_extension, section
+from .parts.logits import l2_normalize, scaled_similarity
+from .parts.precision import PRECISIONS
+from .parts.prompt_layout import ContextSpec
+from .parts.prompt_trainer import PromptTrainer
+from .plugins.atprompt import AttributeLayout, load_attribute_table
+
+VAL_BATCH_MODES = ("shuffled_cycle", "first_batch_upstream")
+RESULT_FILE_NAME = "attribute_search.json"
+
+
+@config_extension
+def add_search_keys(cfg):
+    search = section(cfg, "SEARCH")
+    search.ATTRIBUTES = []  # attribute bases; [] = the dataset's `bases` in configs/atprompt/attributes.yaml
+    search.N_CTX = 4  # class soft tokens of every candidate
+    search.N_ATT = 4  # soft tokens before every attribute (upstream uses N_ATT1 for all of them)
+    search.PREC = "fp32"  # the search runs in fp32 upstream; fp16 is possible on CUDA
+    # Candidate pool: combinations of MIN_SIZE..MAX_SIZE bases (MAX_SIZE 0 = all bases), canonical order.
+    # The paper uses all 31 combinations of 5 bases; upstream keeps sizes >= 3 and shuffles them
+    # (MIN_SIZE 3, SHUFFLE True; W-S1); the docs suggest MAX_SIZE 3 for speed.
+    search.MIN_SIZE = 1
+    search.MAX_SIZE = 0
+    search.SHUFFLE = False  # shuffle the pool with Python's random (seeded by SEED)
+    search.ALPHA_LR = 0.02  # Adam on the architecture weights α (constant LR, no weight decay)
+    search.ALPHA_BETAS = (0.5, 0.999)
+    # Batches of the α step. shuffled_cycle: the whole val split, reshuffled and cycled (the fix);
+    # first_batch_upstream: always the first sequential val batch, as upstream (W-S2).
+    search.VAL_BATCHES = "shuffled_cycle"
+    search.RESULT_FILE = ""  # JSON with per-epoch weights and the winner ("" = OUTPUT_DIR/attribute_search.json)
+
+
+def search_bases(cfg):
+    """SEARCH.ATTRIBUTES, or the dataset's five LLM bases from the attribute table."""
+    if cfg.SEARCH.ATTRIBUTES:
+        return list(cfg.SEARCH.ATTRIBUTES)
+    table = load_attribute_table()
+    if cfg.DATASET.NAME not in table:
+        raise ValueError(f"No attribute bases for {cfg.DATASET.NAME!r} in configs/atprompt/attributes.yaml: "
+                         "set SEARCH.ATTRIBUTES, e.g. \"['color', 'shape', 'size']\"")
+    return table[cfg.DATASET.NAME]["bases"]
+
+
+def candidate_pool(bases, min_size=1, max_size=0, shuffle=False, rng=random):
+    """Order-preserving combinations of `bases` with MIN_SIZE..MAX_SIZE words."""
+    max_size = max_size or len(bases)
+    if not 1 <= min_size <= max_size <= len(bases):
+        raise ValueError(f"SEARCH.MIN_SIZE={min_size} / MAX_SIZE={max_size} must satisfy "
+                         f"1 <= MIN_SIZE <= MAX_SIZE <= {len(bases)} (the number of bases)")
+    pool = [combo for size in range(min_size, max_size + 1) for combo in itertools.combinations(bases, size)]
+    if shuffle:
+        rng.shuffle(pool)
+    return pool
+
+
+class CandidateMixture(nn.Module):
+    """The candidates' layouts plus α, a parameter so that it is saved and moves with the model."""
+
+    def __init__(self, layouts):
+        super().__init__()
+        self.candidates = nn.ModuleList(layouts)
+        self.alpha = nn.Parameter(torch.rand(len(layouts), device=layouts[0].ctx.device))
+
+    def weights(self):
+        """softmax(α), always in fp32."""
+        return torch.softmax(self.alpha.float(), dim=0)
+
+
+@TRAINER_REGISTRY.register()
+class AttributeCompute(PromptTrainer):
+    """CoOp-style candidates on a frozen CLIP; logits = Σ_k softmax(α)_k · s · img · text_kᵀ."""
+
+    @property
+    def method_cfg(self):
+        return self.cfg.SEARCH
+
+    def check_cfg(self, cfg):
+        if cfg.SEARCH.PREC not in PRECISIONS[:2]:
+            raise ValueError(f"SEARCH.PREC must be fp16 or fp32 for the attribute search, got {cfg.SEARCH.PREC!r}")
+        if cfg.SEARCH.VAL_BATCHES not in VAL_BATCH_MODES:
+            raise ValueError(f"SEARCH.VAL_BATCHES must be one of {VAL_BATCH_MODES}, got {cfg.SEARCH.VAL_BATCHES!r}")
+
+    def build_learner(self, classnames):
+        search = self.cfg.SEARCH
+        self.pool = candidate_pool(search_bases(self.cfg), search.MIN_SIZE, search.MAX_SIZE, search.SHUFFLE)
+        print(f"Attribute search over {len(self.pool)} candidates")
+        layouts = [
+            AttributeLayout(self.cfg, classnames, self.clip_model, ContextSpec(search.N_CTX),
+                            attributes=words, soft_lengths=[search.N_ATT] * len(words))
+            for words in self.pool
+        ]
+        self.prompt_learner = CandidateMixture(layouts)
+        self.weight_history = []
+        return self.prompt_learner
+
+    def build_optimizer(self, learner):
+        """SGD on the soft tokens; α gets its own Adam, stepped on validation batches only."""
+        search = self.cfg.SEARCH
+        self.alpha_optim = torch.optim.Adam([learner.alpha], lr=search.ALPHA_LR, betas=tuple(search.ALPHA_BETAS),
+                                            weight_decay=0)
+        return build_optimizer(learner.candidates, self.cfg.OPTIM)
+
+    def class_text_features(self):
+        """Raw text features of every candidate, [K, C, E]."""
+        features = []
+        for layout in self.prompt_learner.candidates:
+            embeddings, pool_index = layout()
+            features.append(self.text_encoder(embeddings, pool_index))
+        return torch.stack(features)
+
+    def logits(self, images, text_features=None):
+        if text_features is None:
+            text_features = self.class_text_features()
+        image_units = l2_normalize(self.encode_images(images))
+        weights = self.prompt_learner.weights()
+        per_candidate = [scaled_similarity(image_units, l2_normalize(text), self.logit_scale) for text in text_features]
+        return sum(weight * logits.float() for weight, logits in zip(weights, per_candidate))
+
+    def next_validation_batch(self):
+        if self.cfg.SEARCH.VAL_BATCHES == "first_batch_upstream":
+            batch = next(iter(self.val_loader))
+        else:
+            if not hasattr(self, "_val_iterator"):
+                self._shuffled_val_loader = torch.utils.data.DataLoader(
+                    self.val_loader.dataset, batch_size=self.val_loader.batch_size, shuffle=True,
+                    num_workers=self.val_loader.num_workers, pin_memory=self.val_loader.pin_memory,
+                )
+                self._val_iterator = iter(self._shuffled_val_loader)
+            try:
+                batch = next(self._val_iterator)
+            except StopIteration:
+                self._val_iterator = iter(self._shuffled_val_loader)
+                batch = next(self._val_iterator)
+        return self.parse_batch_train(batch)
+
+    def forward_backward(self, batch):
+        images, labels = self.parse_batch_train(batch)
+        loss, summary = self.compute_loss(images, labels)
+        self.model_backward_and_update(loss)
+
+        val_images, val_labels = self.next_validation_batch()
+        val_loss = F.cross_entropy(self.logits(val_images), val_labels)
+        self.alpha_optim.zero_grad()
+        self.detect_anomaly(val_loss)
+        val_loss.backward()
+        self.alpha_optim.step()
+        summary["val_loss"] = val_loss.item()
+
+        if (self.batch_idx + 1) == self.num_batches:
+            self.update_lr()
+        return summary
+
+    def after_epoch(self):
+        super().after_epoch()
+        weights = self.prompt_learner.weights().detach().cpu().tolist()
+        self.weight_history.append(weights)
+        print(f"Attribute weights after epoch {self.epoch + 1}/{self.max_epoch}:")
+        for words, weight in sorted(zip(self.pool, weights), key=lambda item: -item[1]):
+            print(f"  {weight:.4f}  {', '.join(words)}")
+        self.write_result()
+
+    @property
+    def result_file(self):
+        return self.cfg.SEARCH.RESULT_FILE or os.path.join(self.output_dir, RESULT_FILE_NAME)
+
+    def write_result(self):
+        """Weights so far and the current winner; rewritten atomically after every epoch."""
+        final = self.weight_history[-1]
+        best = max(range(len(final)), key=final.__getitem__)
+        result = {
+            "dataset": self.cfg.DATASET.NAME,
+            "bases": search_bases(self.cfg),
+            "candidates": [list(words) for words in self.pool],
+            "weights_per_epoch": self.weight_history,
+            "epochs_done": len(self.weight_history),
+            "winner": list(self.pool[best]),
+            "winner_weight": final[best],
+        }
+        write_json(result, self.result_file)
+        print(f"Selected attributes: {', '.join(self.pool[best])} (weight {final[best]:.4f}) -> {self.result_file}")
