@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from dassl.data import DataManager
 from dassl.evaluation import build_evaluator
+from dassl.engine import distributed
 from dassl.utils import (
     AverageMeter,
     MetricMeter,
@@ -140,6 +141,7 @@ class TrainerBase:
         self.max_epoch = max_epoch
         self.before_train()
         for self.epoch in range(self.start_epoch, self.max_epoch):
+            distributed.start_epoch(getattr(self, "train_loader_x", None), self.epoch)
             self.before_epoch()
             self.run_epoch()
             self.after_epoch()
@@ -185,6 +187,7 @@ class TrainerBase:
         loss.backward()
 
     def model_update(self, names=None):
+        distributed.average_gradients(self._models[name] for name in self.get_model_names(names))
         for name in self.get_model_names(names):
             if self._optims[name] is not None:
                 self._optims[name].step()
@@ -201,7 +204,7 @@ class SimpleTrainer(TrainerBase):
     def __init__(self, cfg):
         super().__init__()
         self.check_cfg(cfg)
-        self.device = torch.device("cuda") if torch.cuda.is_available() and cfg.USE_CUDA else torch.device("cpu")
+        self.device = distributed.training_device(cfg.USE_CUDA)
         self.start_epoch = self.epoch = 0
         self.max_epoch = cfg.OPTIM.MAX_EPOCH
         self.output_dir = cfg.OUTPUT_DIR
@@ -216,8 +219,8 @@ class SimpleTrainer(TrainerBase):
 
     def build_data_loader(self):
         dm = DataManager(self.cfg)
-        self.train_loader_x = dm.train_loader_x
-        self.train_loader = dm.train_loader_x
+        self.train_loader_x = distributed.shard_train_loader(dm.train_loader_x, self.cfg.SEED)
+        self.train_loader = self.train_loader_x
         self.train_loader_u = dm.train_loader_u
         self.val_loader = dm.val_loader
         self.test_loader = dm.test_loader
@@ -235,6 +238,7 @@ class SimpleTrainer(TrainerBase):
     def before_train(self):
         directory = self.cfg.RESUME or self.output_dir
         self.start_epoch = self.resume_model_if_exist(directory)
+        distributed.broadcast_parameters(self._models.values())
         self.time_start = time.time()
 
     def after_train(self):
