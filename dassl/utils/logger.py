@@ -3,6 +3,7 @@ import os
 import sys
 import time
 
+from .distributed import is_main_process
 from .tools import mkdir_if_missing
 
 
@@ -54,9 +55,10 @@ def _log_path(output):
 def setup_logger(output=None):
     """Tee stdout to ``output`` (a folder -> ``log.txt``; an existing log gets a time-stamped sibling).
 
-    Calling it again in the same process restores the console first, so logs never nest.
+    Calling it again in the same process restores the console first, so logs never nest. Only
+    rank 0 of a distributed run writes the log.
     """
-    if output is None:
+    if output is None or not is_main_process():
         return
     close_logger()
     sys.stdout = Logger(_log_path(output))
