@@ -1,4 +1,5 @@
 """Evaluation from cached image features, for trainers whose image encoder no prompt touches."""
+import os
 from contextlib import contextmanager
 
 from ..config import config_extension, section
@@ -9,8 +10,9 @@ from .feature_cache import FeatureBatches, ImageFeatureCache, cache_key, tensor_
 @config_extension
 def add_feature_cache_keys(cfg):
     feature_cache = section(cfg.TRAINER, "FEATURE_CACHE")
-    # Folder of test-set image features shared by seeds, methods and runs ("" = off: encode every evaluation)
-    feature_cache.DIR = ""
+    # Folder of test-set image features shared by seeds, methods and runs ("" = off: encode every
+    # evaluation); defaults to $CLIP_FEATURE_CACHE, which scripts/sweep.py sets for all its jobs
+    feature_cache.DIR = os.environ.get("CLIP_FEATURE_CACHE", "")
 
 
 class CachedTestFeatures:
