@@ -1,5 +1,9 @@
 """MaPLe: coupled deep prompts reach both towers."""
+import pytest
 import torch
+
+from trainers.maple import add_coupling
+from trainers.parts.prompt_layout import ContextSpec, build_prompt_layout
 
 
 def training_batch(trainer):
@@ -30,13 +34,18 @@ def test_deep_text_prompt_changes_text_and_image_features(build_trainer_only):
     assert not torch.allclose(image_before, image_after)
 
 
-def test_deep_projections_start_identical(build_trainer_only):
-    trainer = build_trainer_only("MaPLe", "TRAINER.MAPLE.PROMPT_DEPTH", "2")
-    projections = trainer.prompt_learner.compound_prompt_projections
-    assert len(projections) == 1 and len(trainer.prompt_learner.compound_prompts_text) == 1
+def test_deep_projections_start_identical_and_prompts_do_not(build_trainer_only):
+    trainer = build_trainer_only("MaPLe")
+    layout = build_prompt_layout(trainer.cfg, ["flower"], trainer.clip_model, ContextSpec(2))
+    add_coupling(layout, trainer.clip_model, depth=4, proj_dtype=torch.float32)
+    first, *others = layout.compound_prompt_projections
+    assert len(others) == 2
+    for other in others:
+        torch.testing.assert_close(other.weight, first.weight)
+        assert other.weight is not first.weight
+    assert not torch.allclose(layout.compound_prompts_text[0], layout.compound_prompts_text[1])
 
 
 def test_prompt_depth_beyond_the_backbone_is_rejected(build_trainer_only):
-    import pytest
     with pytest.raises(ValueError, match="PROMPT_DEPTH must be in 1..2"):
         build_trainer_only("MaPLe", "TRAINER.MAPLE.PROMPT_DEPTH", "3")
