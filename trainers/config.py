@@ -3,7 +3,7 @@
 `train.py` calls `extend_cfg` (every registered extension, in import order) before merging any file,
 and `finalize_cfg` after all merges; plug-ins register their own keys and finalizers in their modules.
 """
-from yacs.config import CfgNode as CN
+from dassl.config import CfgNode as CN
 
 CONFIG_EXTENSIONS = []
 CONFIG_FINALIZERS = []
