@@ -5,25 +5,11 @@ the text encoder learns each word on its own rather than 24 whole sentences; tha
 the model score combinations it never saw. They also use the words "color", "texture" and
 "shape", the attribute words the demo gives ATPrompt.
 """
+from itertools import combinations
+
 from .world import ATTRIBUTE_KINDS
 
 NAME_TEMPLATES = ("a photo of a {}.", "a {}.", "an image of a {}.", "a drawing of a {}.")
-FULL_CAPTION_PROBABILITY = 0.5
-ATTRIBUTE_PHRASE_PROBABILITY = 0.3
-
-DESCRIPTION_TEMPLATES = (
-    "a {color} {texture} {shape}.",
-    "a photo of a {color} {texture} {shape}.",
-    "a {shape} with {color} color and {texture} texture.",
-    "a {shape} shape painted {color}.",
-    "a {texture} {shape} in {color}.",
-    "the {shape} has a {texture} texture.",
-    "a {color} {shape} on a gray background.",
-    "a {texture} pattern of {color} color.",
-    "a drawing of a {color} {shape}.",
-    "an image of a {texture} {color} {shape}.",
-)
-
 
 def class_caption(spec):
     """The caption of a class with every attribute named: the zero-shot template's sentence."""
@@ -44,23 +30,27 @@ def attribute_phrase(attributes, mentioned):
     return f"a {head} with {' and '.join(parts)}." if parts else f"a {head}."
 
 
-def sample_caption(spec, rng):
-    """A random caption of ``spec``; returns ``(text, mentioned attribute kinds)``."""
+def caption_variants(spec):
+    """Every pretraining caption of ``spec`` as ``(text, mentioned attribute kinds)``: each non-empty
+    subset of its attributes, said with each name template and with the attribute words."""
     attributes = spec.attributes()
-    if rng.random() < FULL_CAPTION_PROBABILITY:
-        mentioned = set(ATTRIBUTE_KINDS)
-    else:
-        count = int(rng.integers(1, len(ATTRIBUTE_KINDS)))
-        mentioned = set(rng.choice(ATTRIBUTE_KINDS, size=count, replace=False).tolist())
-    if rng.random() < ATTRIBUTE_PHRASE_PROBABILITY:
-        return attribute_phrase(attributes, mentioned), mentioned
-    template = NAME_TEMPLATES[int(rng.integers(len(NAME_TEMPLATES)))]
-    return template.format(partial_name(attributes, mentioned)), mentioned
+    variants = []
+    for count in range(len(ATTRIBUTE_KINDS), 0, -1):
+        for mentioned in map(frozenset, combinations(ATTRIBUTE_KINDS, count)):
+            name = partial_name(attributes, mentioned)
+            variants += [(template.format(name), mentioned) for template in NAME_TEMPLATES]
+            variants.append((attribute_phrase(attributes, mentioned), mentioned))
+    return variants
 
 
 def class_descriptions(classes):
-    """CuPL-style ``{classname: [sentences]}`` built from each class's attributes (no LLM)."""
-    return {
-        spec.name: [template.format(**spec.attributes()) for template in DESCRIPTION_TEMPLATES]
-        for spec in classes
-    }
+    """CuPL-style ``{classname: [sentences]}`` from each class's attributes (no LLM): the captions
+    naming all three attributes, then those naming two. Only pretraining words appear, so the
+    tiny CLIP knows every word of them."""
+    descriptions = {}
+    for spec in classes:
+        variants = caption_variants(spec)
+        full = [text for text, mentioned in variants if len(mentioned) == len(ATTRIBUTE_KINDS)]
+        pairs = [text for text, mentioned in variants if len(mentioned) == len(ATTRIBUTE_KINDS) - 1]
+        descriptions[spec.name] = full + pairs[::2]
+    return descriptions

@@ -1,0 +1,77 @@
+from itertools import product
+
+import numpy as np
+
+from scripts.demo.captions import caption_variants, class_caption, class_descriptions
+from scripts.demo.world import (
+    ATTRIBUTE_KINDS, COLORS, SHAPES, TEXTURES, base_and_novel, image_rng, render, world_classes,
+)
+
+
+def test_rendering_is_deterministic_per_image_seed():
+    spec = world_classes()[5]
+    first = render(spec, image_rng(3, "train", spec.label, 7))
+    again = render(spec, image_rng(3, "train", spec.label, 7))
+    other = render(spec, image_rng(4, "train", spec.label, 7))
+    assert first.shape == (32, 32, 3) and first.dtype == np.uint8
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_rendered_colour_matches_the_class_colour():
+    for spec in world_classes():
+        pixels = render(spec, image_rng(0, "test", spec.label, 0)).reshape(-1, 3).astype(int)
+        distances = {name: np.abs(pixels - rgb).sum(1) for name, rgb in COLORS.items()}
+        counts = {name: int((d < 60).sum()) for name, d in distances.items()}
+        assert max(counts, key=counts.get) == spec.color, spec.name
+
+
+def test_textures_cover_decreasing_fractions_of_the_shape():
+    spec_of = {(s.texture, s.color, s.shape): s for s in world_classes()}
+    coverage = {}
+    for texture in TEXTURES:
+        spec = spec_of[(texture, "blue", "square")]
+        pixels = render(spec, image_rng(0, "test", spec.label, 0)).reshape(-1, 3).astype(int)
+        coverage[texture] = int((np.abs(pixels - COLORS["blue"]).sum(1) < 60).sum())
+    assert coverage["plain"] > coverage["striped"] > coverage["dotted"] > 0
+
+
+def test_class_names_labels_and_captions_agree():
+    classes = world_classes()
+    assert [spec.label for spec in classes] == list(range(len(classes)))
+    for spec in classes:
+        assert spec.name == f"{spec.color} {spec.texture} {spec.shape}"
+        assert spec.folder == spec.name.replace(" ", "_")
+        assert class_caption(spec) == f"a photo of a {spec.name}."
+
+
+def test_captions_name_exactly_the_mentioned_attributes():
+    spec = world_classes()[3]
+    others = {kind: [v for v in values if v != spec.attributes()[kind]]
+              for kind, values in zip(ATTRIBUTE_KINDS, (list(COLORS), TEXTURES, SHAPES))}
+    for text, mentioned in caption_variants(spec):
+        words = set(text.rstrip(".").split())
+        for kind in ATTRIBUTE_KINDS:
+            assert (spec.attributes()[kind] in words) == (kind in mentioned), text
+            assert not words & set(others[kind]), text
+
+
+def test_novel_classes_are_unseen_combinations_of_seen_values():
+    classes = world_classes()
+    base, novel = base_and_novel(classes)
+    assert len(base) == len(novel) == len(classes) // 2
+    combo = lambda spec: (spec.color, spec.texture, spec.shape)  # noqa: E731
+    assert {combo(s) for s in base} | {combo(s) for s in novel} == set(product(COLORS, TEXTURES, SHAPES))
+    assert not {combo(s) for s in base} & {combo(s) for s in novel}
+    for kind in ATTRIBUTE_KINDS:
+        assert {s.attributes()[kind] for s in novel} <= {s.attributes()[kind] for s in base}
+
+
+def test_descriptions_have_ten_sentences_naming_the_class_attributes():
+    descriptions = class_descriptions(world_classes())
+    assert list(descriptions) == [spec.name for spec in world_classes()]
+    for spec in world_classes():
+        sentences = descriptions[spec.name]
+        assert len(sentences) >= 10
+        assert all(spec.shape in s or spec.color in s for s in sentences)
+        assert sentences[0] == class_caption(spec)
