@@ -8,11 +8,14 @@ winner to a JSON file that `scripts/atprompt/run_settings.py --attributes-file` 
 import itertools
 import os
 import random
+from collections import defaultdict
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from dassl.data.data_manager import build_data_loader
+from dassl.data.transforms import build_transform
 from dassl.engine import TRAINER_REGISTRY
 from dassl.optim import build_optimizer
 from dassl.utils import write_json
@@ -25,6 +28,7 @@ from .parts.prompt_trainer import PromptTrainer
 from .plugins.atprompt import AttributeLayout, load_attribute_table
 
 VAL_BATCH_MODES = ("shuffled_cycle", "first_batch_upstream")
+VALIDATION_SOURCES = ("auto", "val", "train_half")
 RESULT_FILE_NAME = "attribute_search.json"
 
 
@@ -46,6 +50,10 @@ def add_search_keys(cfg):
     # Batches of the α step. shuffled_cycle: the whole val split, reshuffled and cycled (the fix);
     # first_batch_upstream: always the first sequential val batch, as upstream (W-S2).
     search.VAL_BATCHES = "shuffled_cycle"
+    # Data of the α step. val: the dataset's val split (upstream; for ImageNet that is the test set, W-S3);
+    # train_half: each class's few-shot images split in two, the second half for α (the paper's ImageNet
+    # protocol); auto: train_half for the ImageNet family, val otherwise.
+    search.VALIDATION = "auto"
     search.RESULT_FILE = ""  # JSON with per-epoch weights and the winner ("" = OUTPUT_DIR/attribute_search.json)
 
 
@@ -70,6 +78,30 @@ def candidate_pool(bases, min_size=1, max_size=0, shuffle=False, rng=random):
     if shuffle:
         rng.shuffle(pool)
     return pool
+
+
+def validation_source(cfg):
+    source = cfg.SEARCH.VALIDATION
+    if source not in VALIDATION_SOURCES:
+        raise ValueError(f"SEARCH.VALIDATION must be one of {VALIDATION_SOURCES}, got {source!r}")
+    if source == "auto":
+        return "train_half" if cfg.DATASET.NAME.startswith("ImageNet") else "val"
+    return source
+
+
+def split_train_halves(items):
+    """Per class, in order: the first ceil(n/2) items train the prompts, the rest validate α."""
+    by_label = defaultdict(list)
+    for item in items:
+        by_label[item.label].append(item)
+    train, val = [], []
+    for group in by_label.values():
+        cut = len(group) - len(group) // 2
+        train += group[:cut]
+        val += group[cut:]
+    if not val:
+        raise ValueError("SEARCH.VALIDATION train_half needs at least 2 shots per class (DATASET.NUM_SHOTS)")
+    return train, val
 
 
 class CandidateMixture(nn.Module):
@@ -98,6 +130,23 @@ class AttributeCompute(PromptTrainer):
             raise ValueError(f"SEARCH.PREC must be fp16 or fp32 for the attribute search, got {cfg.SEARCH.PREC!r}")
         if cfg.SEARCH.VAL_BATCHES not in VAL_BATCH_MODES:
             raise ValueError(f"SEARCH.VAL_BATCHES must be one of {VAL_BATCH_MODES}, got {cfg.SEARCH.VAL_BATCHES!r}")
+        validation_source(cfg)
+
+    def build_data_loader(self):
+        super().build_data_loader()
+        if validation_source(self.cfg) != "train_half":
+            return
+        cfg = self.cfg
+        prompt_half, alpha_half = split_train_halves(self.dm.dataset.train_x)
+        print(f"Attribute search: {len(prompt_half)} training images for the prompts, {len(alpha_half)} for alpha")
+        self.train_loader_x = self.train_loader = build_data_loader(
+            cfg, sampler_type=cfg.DATALOADER.TRAIN_X.SAMPLER, data_source=prompt_half,
+            batch_size=cfg.DATALOADER.TRAIN_X.BATCH_SIZE, tfm=build_transform(cfg, is_train=True), is_train=True,
+        )
+        self.val_loader = build_data_loader(
+            cfg, sampler_type=cfg.DATALOADER.TEST.SAMPLER, data_source=alpha_half,
+            batch_size=cfg.DATALOADER.TEST.BATCH_SIZE, tfm=build_transform(cfg, is_train=False), is_train=False,
+        )
 
     def build_learner(self, classnames):
         search = self.cfg.SEARCH

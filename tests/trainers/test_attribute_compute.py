@@ -2,6 +2,7 @@
 import json
 import os
 import random
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -9,7 +10,7 @@ import torch
 import train
 from dassl.utils import load_checkpoint
 from tests.fixtures.dataset_fixtures import make_synthetic_dataset
-from trainers.attribute_compute import candidate_pool
+from trainers.attribute_compute import candidate_pool, split_train_halves, validation_source
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASES = ["color", "size", "shape", "habitat", "behavior"]
@@ -39,6 +40,20 @@ def test_impossible_pool_sizes_are_rejected():
         candidate_pool(BASES, min_size=4, max_size=2)
 
 
+def test_train_halves_split_every_class_in_order():
+    items = [SimpleNamespace(label=label, index=i) for i, label in enumerate([0, 0, 0, 1, 1, 0])]
+    train, val = split_train_halves(items)
+    assert [item.index for item in train] == [0, 1, 3]
+    assert [item.index for item in val] == [2, 5, 4]
+
+
+def test_auto_validation_splits_the_train_set_only_for_the_imagenet_family():
+    cfg = SimpleNamespace(SEARCH=SimpleNamespace(VALIDATION="auto"), DATASET=SimpleNamespace(NAME="ImageNetSketch"))
+    assert validation_source(cfg) == "train_half"
+    cfg.DATASET.NAME = "Caltech101"
+    assert validation_source(cfg) == "val"
+
+
 @pytest.fixture(scope="module")
 def search_run(tmp_path_factory, tiny_vit_checkpoint):
     data = make_synthetic_dataset(str(tmp_path_factory.mktemp("data")), name="Caltech101", n_classes=6)
@@ -48,9 +63,10 @@ def search_run(tmp_path_factory, tiny_vit_checkpoint):
         "--dataset-config-file", data.config_file,
         "--config-file", os.path.join(REPO_ROOT, "configs", "trainers", "CoOp", "vit_b16.yaml"),
         "MODEL.BACKBONE.NAME", tiny_vit_checkpoint, "USE_CUDA", "False", "INPUT.SIZE", "(32, 32)",
-        "DATASET.NUM_SHOTS", "1", "DATASET.SUBSAMPLE_CLASSES", "base", "OPTIM.MAX_EPOCH", "2",
+        "DATASET.NUM_SHOTS", "2", "DATASET.SUBSAMPLE_CLASSES", "base", "OPTIM.MAX_EPOCH", "2",
         "DATALOADER.NUM_WORKERS", "0", "DATALOADER.TRAIN_X.BATCH_SIZE", "2", "DATALOADER.TEST.BATCH_SIZE", "4",
         "SEARCH.ATTRIBUTES", "['color', 'shape']", "SEARCH.N_CTX", "2", "SEARCH.N_ATT", "1",
+        "SEARCH.VALIDATION", "train_half",
     ]
     trainer = train.main(train.build_parser().parse_args(argv))
     return trainer, output
@@ -96,3 +112,12 @@ def test_alpha_moves_between_epochs_and_is_saved_with_the_candidates(search_run)
     saved = load_checkpoint(str(output / "prompt_learner" / "model.pth.tar-2"))["state_dict"]
     torch.testing.assert_close(saved["alpha"], trainer.prompt_learner.alpha.detach().cpu())
     assert saved["candidates.2.ctx_att2"].shape == (1, trainer.prompt_learner.candidates[2].width)
+
+
+def test_alpha_is_fitted_on_the_held_out_half_of_the_few_shot_images(search_run):
+    trainer, _ = search_run
+    prompt_images = {item.impath for item in trainer.train_loader_x.dataset.data_source}
+    alpha_images = {item.impath for item in trainer.val_loader.dataset.data_source}
+    assert len(prompt_images) == len(alpha_images) == 3
+    assert not prompt_images & alpha_images
+    assert prompt_images | alpha_images == {item.impath for item in trainer.dm.dataset.train_x}
