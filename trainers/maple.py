@@ -58,6 +58,7 @@ class MaPLe(PromptTrainer):
     config_section = "MAPLE"
     learner_name = "MultiModalPromptLearner"
     log_accuracy = False
+    frozen_image_encoder = False  # visual prompts change the image features: no feature cache
 
     def build_learner(self, classnames):
         depth = self.method_cfg.PROMPT_DEPTH

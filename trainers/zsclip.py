@@ -2,6 +2,7 @@
 from dassl.engine import TRAINER_REGISTRY, TrainerX
 
 from .config import config_extension, section
+from .parts.cached_test_features import CachedTestFeatures
 from .parts.clip_setup import load_clip
 from .parts.logits import l2_normalize, scaled_similarity
 from .parts.templates import dataset_template, ensemble_templates
@@ -15,7 +16,7 @@ def add_zsclip_keys(cfg):
 
 
 @TRAINER_REGISTRY.register()
-class ZeroshotCLIP(TrainerX):
+class ZeroshotCLIP(CachedTestFeatures, TrainerX):
     """CoOp's per-dataset template; the precision follows TRAINER.COOP.PREC as upstream."""
 
     def templates(self):
@@ -27,8 +28,11 @@ class ZeroshotCLIP(TrainerX):
         print(f"Prompt templates: {templates}")
         self.text_units = template_text_features(self.clip_model, self.dm.dataset.classnames, templates)
 
+    def encode_images(self, images):
+        return images if self.serving_cached_features else self.clip_model.encode_image(images)
+
     def model_inference(self, images):
-        image_units = l2_normalize(self.clip_model.encode_image(images))
+        image_units = l2_normalize(self.encode_images(images))
         return scaled_similarity(image_units, self.text_units, self.clip_model.logit_scale)
 
 

@@ -13,6 +13,9 @@ def add_feature_cache_keys(cfg):
     # Folder of test-set image features shared by seeds, methods and runs ("" = off: encode every
     # evaluation); defaults to $CLIP_FEATURE_CACHE, which scripts/sweep.py sets for all its jobs
     feature_cache.DIR = os.environ.get("CLIP_FEATURE_CACHE", "")
+    # Class text features encoded once per evaluation when prompts do not depend on the image
+    # (False = once per test batch, as the original code does)
+    cfg.TRAINER.TEXT_FEATURES_ONCE_PER_EVAL = True
 
 
 class CachedTestFeatures:

@@ -8,12 +8,13 @@ class EvaluationCache:
     Outside `active()` nothing is cached, so training always sees features of the current parameters.
     """
 
-    def __init__(self):
+    def __init__(self, enabled=True):
+        self.enabled = enabled  # False: recompute per test batch, the original behaviour (for timing)
         self._values = None
 
     @contextmanager
     def active(self):
-        self._values = {}
+        self._values = {} if self.enabled else None
         try:
             yield self
         finally:

@@ -5,10 +5,13 @@ import torch
 from torch.nn import functional as F
 
 from dassl.engine import TrainerX
+from dassl.engine.distributed import average_gradients
 from dassl.metrics import compute_accuracy
 from dassl.optim import build_lr_scheduler, build_optimizer
 from dassl.utils import load_checkpoint, load_pretrained_weights
 
+from .amp import autocast_dtype, grad_scaler
+from .cached_test_features import CachedTestFeatures
 from .checkpoint import checkpoint_path, without_class_buffers
 from .clip_setup import load_clip
 from .eval_cache import EvaluationCache
@@ -18,7 +21,7 @@ from .prompt_layout import build_prompt_layout
 from .text_encoder import TextEncoder
 
 
-class PromptTrainer(TrainerX):
+class PromptTrainer(CachedTestFeatures, TrainerX):
     """Base of the prompt-learning trainers.
 
     A subclass says which learnable module exists (`build_learner`) and how features are formed
@@ -53,7 +56,7 @@ class PromptTrainer(TrainerX):
         self.precision = effective_precision(self.method_cfg.PREC, self.device)
         self.clip_model = load_clip(cfg, self.method_cfg.PREC, self.device)
         self.text_encoder = TextEncoder(self.clip_model, truncate=cfg.TRAINER.TEXT_ENCODER.TRUNCATE_AT_EOT)
-        self.eval_cache = EvaluationCache()
+        self.eval_cache = EvaluationCache(enabled=cfg.TRAINER.TEXT_FEATURES_ONCE_PER_EVAL)
         print("Building custom CLIP")
         learner = self.build_learner(self.dm.dataset.classnames).to(self.device)
         self.select_trainable(learner)
@@ -65,7 +68,7 @@ class PromptTrainer(TrainerX):
         self.model = learner
         optim = self.build_optimizer(learner)
         self.register_model(self.learner_name, learner, optim, build_lr_scheduler(optim, cfg.OPTIM))
-        self.scaler = torch.amp.GradScaler("cuda") if self.precision == "amp" else None
+        self.scaler = grad_scaler(self.device) if self.precision == "amp" else None
 
     def build_layout(self, classnames, context):
         return build_prompt_layout(self.cfg, classnames, self.clip_model, context, layout=self.prompt_layout)
@@ -81,6 +84,8 @@ class PromptTrainer(TrainerX):
         return build_optimizer(learner, self.cfg.OPTIM)
 
     def encode_images(self, images):
+        if self.serving_cached_features:
+            return images
         return self.clip_model.encode_image(images.type(self.dtype))
 
     def class_text_features(self):
@@ -114,13 +119,16 @@ class PromptTrainer(TrainerX):
 
     def forward_backward(self, batch):
         images, labels = self.parse_batch_train(batch)
-        if self.scaler is None:
+        if self.precision != "amp":
             loss, summary = self.compute_loss(images, labels)
             self.model_backward_and_update(loss)
         else:
-            with torch.autocast(device_type=self.device.type, dtype=torch.float16):
+            with torch.autocast(device_type=self.device.type, dtype=autocast_dtype(self.device)):
                 loss, summary = self.compute_loss(images, labels)
-            self.scaled_backward_and_update(loss)
+            if self.scaler is None:
+                self.model_backward_and_update(loss)
+            else:
+                self.scaled_backward_and_update(loss)
         if (self.batch_idx + 1) == self.num_batches:
             self.update_lr()
         return summary
@@ -129,6 +137,7 @@ class PromptTrainer(TrainerX):
         self.model_zero_grad()
         self.detect_anomaly(loss)
         self.scaler.scale(loss).backward()
+        average_gradients(self._models[name] for name in self.get_model_names())
         for name in self.get_model_names():
             if self._optims[name] is not None:
                 self.scaler.step(self._optims[name])
