@@ -10,6 +10,8 @@ from dassl.engine import build_trainer
 from dassl.utils import close_logger, set_random_seed, setup_logger
 from trainers.config import extend_cfg, finalize_cfg
 
+UNSET_SEED = -1  # the --seed default; cfg.SEED keeps its own value then
+
 
 def print_args(args, cfg):
     print("***************")
@@ -24,14 +26,18 @@ def print_args(args, cfg):
 
 
 def reset_cfg(cfg, args):
-    """Command-line flags that map onto config keys (a given --seed, 0 included, always wins)."""
+    """Command-line flags that map onto config keys.
+
+    ``--seed`` defaults to -1 so the argument banner reads as upstream's (``seed: -1``); any other
+    value, 0 included, is applied (upstream's truthiness test silently dropped ``--seed 0``).
+    """
     if args.root:
         cfg.DATASET.ROOT = args.root
     if args.output_dir:
         cfg.OUTPUT_DIR = args.output_dir
     if args.resume:
         cfg.RESUME = args.resume
-    if args.seed is not None:
+    if args.seed != UNSET_SEED:
         cfg.SEED = args.seed
     if args.source_domains:
         cfg.DATASET.SOURCE_DOMAINS = args.source_domains
@@ -66,7 +72,7 @@ def build_parser():
     parser.add_argument("--root", type=str, default="", help="path to dataset")
     parser.add_argument("--output-dir", type=str, default="", help="output directory")
     parser.add_argument("--resume", type=str, default="", help="checkpoint directory (from which the training resumes)")
-    parser.add_argument("--seed", type=int, default=None, help="only a non-negative value enables a fixed seed")
+    parser.add_argument("--seed", type=int, default=UNSET_SEED, help="only a non-negative value enables a fixed seed")
     parser.add_argument("--source-domains", type=str, nargs="+", help="source domains for DA/DG")
     parser.add_argument("--target-domains", type=str, nargs="+", help="target domains for DA/DG")
     parser.add_argument("--transforms", type=str, nargs="+", help="data augmentation methods")
