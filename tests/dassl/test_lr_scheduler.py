@@ -1,4 +1,5 @@
 import io
+import math
 
 import pytest
 import torch
@@ -105,3 +106,17 @@ def test_constant_warmup_constructs_on_current_torch_without_verbose():
     scheduler = ConstantWarmupScheduler(optimizer, CosineAnnealingLR(optimizer, T_max=5.0), 2, 1e-5)
     assert optimizer.param_groups[0]["lr"] == 1e-5
     assert scheduler.get_last_lr() == [1e-5]
+
+
+@pytest.mark.parametrize("max_epoch,base_lr", [(5, 0.0035), (20, 0.002), (100, 0.002)])
+def test_constant_warmup_cosine_equals_closed_form_at_full_precision(max_epoch, base_lr):
+    """clip-and-baselines 3.0: lr(0) = 1e-5, lr(e) = LR (1 + cos(pi (e - 1) / E)) / 2; the stored LR is e = E."""
+    cfg = _optim_cfg(LR_SCHEDULER="cosine", WARMUP_EPOCH=1, WARMUP_TYPE="constant", LR=base_lr, MAX_EPOCH=max_epoch)
+    optimizer, scheduler = _build(cfg)
+    lrs = _run_epochs(optimizer, scheduler, max_epoch) + [optimizer.param_groups[0]["lr"]]
+    expected = [1e-5] + [base_lr * (1 + math.cos(math.pi * (e - 1) / max_epoch)) / 2 for e in range(1, max_epoch + 1)]
+    assert lrs == pytest.approx(expected, rel=1e-12, abs=0)
+    if max_epoch == 5:
+        assert [f"{lr:.4e}" for lr in lrs[:5]] == ["1.0000e-05", "3.5000e-03", "3.1658e-03", "2.2908e-03", "1.2092e-03"]
+    if max_epoch == 100:
+        assert f"{lrs[-1]:.4e}" == "4.9344e-07"  # the LR inside the released anchor checkpoints
