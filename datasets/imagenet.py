@@ -12,14 +12,14 @@ from dassl.utils import listdir_nohidden, mkdir_if_missing
 from .annotations import read_text_lines
 from .fewshot import fewshot_subset
 from .locations import dataset_root, require_dir, require_file
-from .splits import checked_datum, subsample_classes
+from .splits import checked_datum, list_images, subsample_classes
 
 
-def read_class_folders(folder, classnames, classnames_file):
+def read_class_folders(folder, classnames, classnames_file, listing_order="filesystem"):
     """One class per sub-folder, labelled by position in the sorted folder names.
 
-    Image names are sorted too (the original kept the file system's order, which differs
-    between machines) so a regenerated cache draws the same few-shot subset everywhere.
+    Images come in ``listing_order`` (``splits.list_images``); for ImageNet this order is saved in
+    preprocessed.pkl and decides which images a seeded few-shot draw picks.
     """
     wnids = sorted(name for name in listdir_nohidden(folder) if os.path.isdir(os.path.join(folder, name)))
     items = []
@@ -27,7 +27,7 @@ def read_class_folders(folder, classnames, classnames_file):
         if wnid not in classnames:
             raise KeyError(f"Folder {os.path.join(folder, wnid)} has no line in {classnames_file}")
         class_dir = os.path.join(folder, wnid)
-        for imname in listdir_nohidden(class_dir, sort=True):
+        for imname in list_images(class_dir, listing_order):
             items.append(checked_datum(os.path.join(class_dir, imname), label, classnames[wnid], class_dir))
     return items
 
@@ -44,6 +44,7 @@ class ImageNet(DatasetBase):
         self.preprocessed = os.path.join(self.dataset_dir, "preprocessed.pkl")
         self.split_fewshot_dir = os.path.join(self.dataset_dir, "split_fewshot")
         mkdir_if_missing(self.split_fewshot_dir)
+        self.listing_order = cfg.DATASET.LISTING_ORDER
 
         if os.path.exists(self.preprocessed):
             preprocessed = load_fewshot_pickle(self.preprocessed, self.dataset_dir)
@@ -70,4 +71,6 @@ class ImageNet(DatasetBase):
 
     def read_data(self, classnames, split_dir):
         folder = require_dir(os.path.join(self.image_dir, split_dir), "Image folder", "imagenet")
-        return read_class_folders(folder, classnames, os.path.join(self.dataset_dir, "classnames.txt"))
+        return read_class_folders(
+            folder, classnames, os.path.join(self.dataset_dir, "classnames.txt"), self.listing_order
+        )

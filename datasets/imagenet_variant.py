@@ -24,6 +24,7 @@ class ImageNetVariant(DatasetBase):
         candidates = [os.path.normpath(os.path.join(self.dataset_dir, sub)) for sub in self.image_subdirs]
         existing = [path for path in candidates if os.path.isdir(path)]
         self.image_dir = existing[0] if existing else require_dir(candidates[0], "Image folder", anchor)
+        self.listing_order = cfg.DATASET.LISTING_ORDER
         self.classnames_file = require_file(
             os.path.join(self.dataset_dir, "classnames.txt"), "Class-name file", anchor
         )
@@ -31,4 +32,4 @@ class ImageNetVariant(DatasetBase):
         super().__init__(train_x=data, test=data)
 
     def read_data(self, classnames):
-        return read_class_folders(self.image_dir, classnames, self.classnames_file)
+        return read_class_folders(self.image_dir, classnames, self.classnames_file, self.listing_order)

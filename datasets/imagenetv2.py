@@ -2,11 +2,10 @@
 import os
 
 from dassl.data.datasets import DATASET_REGISTRY
-from dassl.utils import listdir_nohidden
 
 from .imagenet_variant import ImageNetVariant
 from .locations import require_dir
-from .splits import checked_datum
+from .splits import checked_datum, list_images
 
 
 @DATASET_REGISTRY.register()
@@ -19,6 +18,6 @@ class ImageNetV2(ImageNetVariant):
         items = []
         for label, classname in enumerate(classnames.values()):
             class_dir = require_dir(os.path.join(self.image_dir, str(label)), "Image folder", "imagenetv2")
-            for imname in listdir_nohidden(class_dir, sort=True):
+            for imname in list_images(class_dir, self.listing_order):
                 items.append(checked_datum(os.path.join(class_dir, imname), label, classname, class_dir))
         return items

@@ -30,6 +30,7 @@ class SplitDataset(DatasetBase):
             self.split_path = os.path.join(self.dataset_dir, f"split_zhou_{self.split_name}.json")
         self.split_fewshot_dir = os.path.join(self.dataset_dir, "split_fewshot")
         mkdir_if_missing(self.split_fewshot_dir)
+        self.listing_order = cfg.DATASET.LISTING_ORDER
 
         train, val, test = self.load_split()
         train, val = fewshot_subset(self, cfg, train, val)
@@ -78,5 +79,6 @@ class FolderSplitDataset(SplitDataset):
 
     def create_split(self):
         return read_and_split_data(
-            self.image_dir, ignored=self.ignored_folders, new_cnames=self.renamed_classes
+            self.image_dir, ignored=self.ignored_folders, new_cnames=self.renamed_classes,
+            listing_order=self.listing_order,
         )

@@ -14,6 +14,14 @@ from dassl.data.datasets import Datum
 from dassl.utils import listdir_nohidden, read_json, write_json
 
 SUBSAMPLE_CHOICES = ("all", "base", "new")
+LISTING_ORDERS = ("filesystem", "sorted")
+
+
+def list_images(folder, listing_order="filesystem"):
+    """Non-hidden names in ``folder``: upstream's file-system order, or sorted (machine-independent)."""
+    if listing_order not in LISTING_ORDERS:
+        raise ValueError(f"DATASET.LISTING_ORDER must be one of {LISTING_ORDERS}, got {listing_order!r}")
+    return listdir_nohidden(folder, sort=listing_order == "sorted")
 
 
 def checked_datum(impath, label, classname, listed_in):
@@ -89,11 +97,11 @@ def split_shuffled_class(impaths, label, classname, p_trn, p_val, train, val, te
         target.append(checked_datum(impath, label, classname, listed_in))
 
 
-def read_and_split_data(image_dir, p_trn=0.5, p_val=0.2, ignored=(), new_cnames=None):
+def read_and_split_data(image_dir, p_trn=0.5, p_val=0.2, ignored=(), new_cnames=None, listing_order="filesystem"):
     """Split a folder-per-class tree: classes sorted by folder name, images shuffled per class.
 
-    Image names are sorted before the shuffle (the original used the file system's listing
-    order, which differs across machines) so a seed gives the same split everywhere.
+    The shuffle starts from the images in ``listing_order`` (see ``list_images``): the default is
+    upstream's file-system order, so a seed splits as the original does on the same machine.
     """
     categories = sorted(c for c in listdir_nohidden(image_dir) if c not in ignored)
     p_tst = 1 - p_trn - p_val
@@ -102,7 +110,7 @@ def read_and_split_data(image_dir, p_trn=0.5, p_val=0.2, ignored=(), new_cnames=
     train, val, test = [], [], []
     for label, category in enumerate(categories):
         category_dir = os.path.join(image_dir, category)
-        impaths = [os.path.join(category_dir, name) for name in listdir_nohidden(category_dir, sort=True)]
+        impaths = [os.path.join(category_dir, name) for name in list_images(category_dir, listing_order)]
         classname = (new_cnames or {}).get(category, category)
         split_shuffled_class(impaths, label, classname, p_trn, p_val, train, val, test, category_dir)
     return train, val, test

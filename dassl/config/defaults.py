@@ -46,6 +46,10 @@ _C.DATASET.CIFAR_C_TYPE = ""
 _C.DATASET.CIFAR_C_LEVEL = 1
 _C.DATASET.ALL_AS_UNLABELED = False
 _C.DATASET.SUBSAMPLE_CLASSES = "all"  # all, base or new (base-to-new protocol); added by upstream train.py
+# Order of image files read from class folders (split creation without a split JSON, ImageNet's
+# preprocessed.pkl): "filesystem" is upstream's os.listdir order, which fixed its seeded draws on
+# its machines; "sorted" gives the same split and few-shot draw on every machine.
+_C.DATASET.LISTING_ORDER = "filesystem"
 
 _C.DATALOADER = CN()
 _C.DATALOADER.NUM_WORKERS = 4

@@ -131,6 +131,24 @@ def test_imagenet_caches_its_lists_in_preprocessed_pkl(synthetic_dataset_factory
     assert second.classnames == data.classnames
 
 
+@pytest.mark.parametrize("listing_order", ["filesystem", "sorted"])
+def test_imagenet_lists_and_draws_images_in_the_listing_order(
+    listing_order, synthetic_dataset_factory, build_reader, reversed_listing
+):
+    data = synthetic_dataset_factory("ImageNet", n_classes=2)
+    full = build_reader(data.root, "ImageNet", listing_order=listing_order)
+    names = [os.path.basename(item.impath) for item in full.train_x if item.label == 0]
+    assert names == sorted(names, reverse=listing_order == "filesystem")
+
+    os.remove(os.path.join(data.dataset_dir, "preprocessed.pkl"))
+    random.seed(2)
+    drawn = build_reader(data.root, "ImageNet", num_shots=2, seed=2, listing_order=listing_order)
+    random.seed(2)
+    expected = [path for label in (0, 1) for path in random.sample(
+        [item.impath for item in full.train_x if item.label == label], 2)]
+    assert [item.impath for item in drawn.train_x] == expected
+
+
 def test_unseeded_few_shot_draw_warns(synthetic_dataset_factory, build_reader):
     data = synthetic_dataset_factory("Food101", n_classes=2)
     with pytest.warns(UserWarning, match=r"NUM_SHOTS=2 with SEED=-1: the few-shot draw is unseeded"):

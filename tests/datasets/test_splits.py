@@ -40,18 +40,25 @@ def test_split_trainval_shuffles_each_class_in_first_appearance_order(image_pool
     assert [item.impath for item in train] == expected_train
 
 
-def test_read_and_split_data_splits_sorted_classes_50_20_30(tmp_path):
+@pytest.mark.parametrize("listing_order, image_order", [("filesystem", ["img9", "img8"]), ("sorted", ["img0", "img1"])])
+def test_read_and_split_data_shuffles_listed_images_of_sorted_classes_50_20_30(
+    listing_order, image_order, tmp_path, reversed_listing
+):
     image_dir = tmp_path / "images"
     for folder in ("beta", "Alpha", "gamma"):
         for index in range(10):
             write_image(str(image_dir / folder / f"img{index}.jpg"), 0, index, size=8)
     random.seed(3)
-    train, val, test = DescribableTextures.read_and_split_data(str(image_dir), new_cnames={"gamma": "Gamma Ray"})
+    train, val, test = DescribableTextures.read_and_split_data(
+        str(image_dir), new_cnames={"gamma": "Gamma Ray"}, listing_order=listing_order
+    )
 
     random.seed(3)
     expected = {"train": [], "val": [], "test": []}
     for label, folder in enumerate(["Alpha", "beta", "gamma"]):
-        names = sorted(os.listdir(image_dir / folder))
+        names = sorted(f"img{index}.jpg" for index in range(10))
+        names = names[::-1] if listing_order == "filesystem" else names
+        assert [name[:4] for name in names[:2]] == image_order
         paths = [os.path.join(str(image_dir / folder), name) for name in names]
         random.shuffle(paths)
         expected["train"] += [(p, label) for p in paths[:5]]
@@ -60,6 +67,11 @@ def test_read_and_split_data_splits_sorted_classes_50_20_30(tmp_path):
     for split, items in (("train", train), ("val", val), ("test", test)):
         assert [(item.impath, item.label) for item in items] == expected[split]
     assert {item.classname for item in test} == {"Alpha", "beta", "Gamma Ray"}
+
+
+def test_unknown_listing_order_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="DATASET.LISTING_ORDER"):
+        splits.list_images(str(tmp_path), "alphabetical")
 
 
 def make_labelled(tmp_path, labels):
