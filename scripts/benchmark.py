@@ -27,7 +27,7 @@ import train  # noqa: E402
 import trainers.parts.cached_test_features  # noqa: E402,F401  (registers TRAINER.FEATURE_CACHE)
 from clip import tiny  # noqa: E402
 from clip.model import CLIP  # noqa: E402
-from tests.fixtures.dataset_fixtures import make_synthetic_dataset  # noqa: E402
+from datasets.synthetic import make_synthetic_dataset  # noqa: E402
 
 VIT_B16 = dict(embed_dim=512, vision_width=768, vision_layers=12, patch_size=16, image_resolution=224,
                text_width=512, text_layers=12)
