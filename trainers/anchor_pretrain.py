@@ -4,15 +4,31 @@ The loss needs no image (§2.4), so training runs text-only: the train loader is
 counter of the same length, which keeps upstream's number of optimiser steps and its per-epoch LR
 schedule while no image is read or encoded. Evaluation scores images by the anchor prompts alone.
 """
+import os
+
 from torch.nn import functional as F
 
 from dassl.engine import TRAINER_REGISTRY
 
+from .parts.checkpoint import CHECKPOINT_FILE
 from .parts.logits import l2_normalize
 from .parts.precision import learnable_dtype
 from .parts.prompt_trainer import PromptTrainer
-from .plugins.anchoropt_anchor import AnchorPrompt, encode_descriptions, load_descriptions, stage_one_loss
+from .plugins.anchoropt_anchor import (
+    AnchorPrompt,
+    encode_descriptions,
+    initial_anchor,
+    load_descriptions,
+    read_anchor_file,
+    stage_one_loss,
+)
 from .plugins.anchoropt_config import resolve_descriptions_file
+
+RELEASED_FILE_NAME = "model.pth.tar"  # the released anchors' file name (ours carry the epoch: model.pth.tar-<E>)
+
+
+def has_epoch_checkpoints(directory):
+    return any(CHECKPOINT_FILE.match(name) for name in os.listdir(directory))
 
 
 class StepCounter:
@@ -49,11 +65,10 @@ class CoOp_Pretrain_Anchor(PromptTrainer):
             self.train_loader = self.train_loader_x
 
     def build_learner(self, classnames):
-        anchor_len = self.anchoropt_cfg.ANCHOR_LEN
-        self.prompt_learner = AnchorPrompt(
-            [name.replace("_", " ") for name in classnames], self.clip_model, anchor_len,
-            learnable_dtype(self.cfg, self.dtype),
-        )
+        width = self.clip_model.ln_final.weight.shape[0]
+        anchor = initial_anchor(self.anchoropt_cfg.ANCHOR_LEN, width, self.dtype)
+        anchor = anchor.to(learnable_dtype(self.cfg, self.dtype))
+        self.prompt_learner = AnchorPrompt([name.replace("_", " ") for name in classnames], self.clip_model, anchor)
         self.description_features = None
         return self.prompt_learner
 
@@ -85,6 +100,14 @@ class CoOp_Pretrain_Anchor(PromptTrainer):
             logits = self.logits(images, anchor_features)
             loss = loss + self.anchoropt_cfg.ANCHOR_CE_WEIGHT * F.cross_entropy(logits, labels)
         return loss, {"loss": loss.item()}
+
+    def load_model(self, directory, epoch=None):
+        """Also evaluates a released anchor: `<directory>/anchor_prompt_learner/model.pth.tar`, no epoch suffix."""
+        released = os.path.join(directory, self.learner_name, RELEASED_FILE_NAME) if directory else ""
+        if not os.path.isfile(released) or has_epoch_checkpoints(os.path.dirname(released)):
+            return super().load_model(directory, epoch)
+        print(f'Loading the released anchor from "{released}"')
+        self.prompt_learner.load_anchor(read_anchor_file(released))
 
     def test(self, split=None, is_final=False):
         print("evaluate on anchor prompts")

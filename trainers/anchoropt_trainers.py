@@ -6,7 +6,7 @@ and the learned tensors keep upstream's names (`ctx`, `ctx_pos_params`).
 from dassl.engine import TRAINER_REGISTRY
 
 from .cocoop import CoCoOp
-from .coop import CoOp
+from .coop import CoOp, word_context
 from .dept import DePT
 from .maple import MaPLe
 from .plugins.anchoropt import AnchorOPTMixin
@@ -24,6 +24,11 @@ class CoCoOp_AnchorOPT(AnchorOPTMixin, CoCoOp):
     Upstream trains neither the meta-net nor Π (W-C5); the COCOOP_* flags turn them on.
     """
 
+    def anchored_context(self, context):
+        """Upstream reads TRAINER.COOP.CTX_INIT here (not COCOOP's): words set the init and N (spec §3.2)."""
+        coop = self.cfg.TRAINER.COOP
+        return word_context(coop) if coop.CTX_INIT else super().anchored_context(context)
+
     def select_trainable(self, learner):
         super().select_trainable(learner)
         learner.meta_net.requires_grad_(self.anchoropt_cfg.COCOOP_TRAIN_META_NET)
@@ -35,7 +40,12 @@ class MaPLe_AnchorOPT(AnchorOPTMixin, MaPLe):
     """MaPLe + AnchorOPT (deep): the anchor branch runs CLIP without any prompt, images included."""
 
     learner_name = "MultiModalPromptLearner"
-    prompted_image_encoder = True
+    prompt_layout = "anchored_deep"
+
+    def build_learner(self, classnames):
+        learner = super().build_learner(classnames)
+        self.prompt_learner.draw_position_logits()
+        return learner
 
 
 @TRAINER_REGISTRY.register()
@@ -43,3 +53,9 @@ class DePT_AnchorOPT(AnchorOPTMixin, DePT):
     """DePT + AnchorOPT: no KD; λ_CE scales DePT's loss; the head fuses on base, the ensemble scores new."""
 
     distills = False
+
+    def adapt_loaded_state(self, state_dict):
+        """Upstream saves the bare prompt learner (`ctx`, `ctx_pos_params`): file those under `prompt_learner.`."""
+        learned = {name for name, _ in self.prompt_learner.named_parameters()}
+        renamed = {(f"prompt_learner.{key}" if key in learned else key): value for key, value in state_dict.items()}
+        return super().adapt_loaded_state(renamed)

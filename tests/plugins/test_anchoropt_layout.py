@@ -5,7 +5,7 @@ import torch
 import clip
 from trainers.parts.prompt_layout import ContextSpec, build_prompt_layout
 from trainers.plugins.anchoropt import AnchoredDeepPrompts, load_stage_one_anchor
-from trainers.plugins.anchoropt_anchor import read_anchor_file
+from trainers.plugins.anchoropt_anchor import AnchorPrompt, read_anchor_file
 
 from tests.plugins.test_anchoropt_support import anchoropt_cfg, tiny_clip, write_original_anchor_file
 
@@ -63,6 +63,35 @@ def test_layout_uses_anchoropt_n_ctx_and_keeps_77_tokens(tiny_vit_checkpoint, an
     assert layout.position_logits.dtype == torch.float32
     assert embeddings.shape == (3, 77, WIDTH)
     assert torch.equal(layout.anchor, read_anchor_file(anchor_file))
+
+
+def test_context_then_position_logits_are_drawn_on_the_cpu_in_upstream_order(tiny_vit_checkpoint, anchor_file):
+    cfg = anchoropt_cfg(tiny_vit_checkpoint, anchor_file, N_CTX=4)
+    clip_model = tiny_clip(cfg)
+    torch.manual_seed(5)
+    layout = build_prompt_layout(cfg, CLASSNAMES, clip_model, ContextSpec(n_ctx=16), layout="anchored")
+    torch.manual_seed(5)
+    ctx = torch.empty(4, WIDTH).normal_(std=0.02)
+    assert torch.equal(layout.ctx.detach(), ctx)
+    assert torch.equal(layout.position_logits.detach(), torch.randn(5, 5))
+
+
+def test_deep_layout_leaves_position_logits_to_the_trainer(tiny_vit_checkpoint, anchor_file):
+    cfg = anchoropt_cfg(tiny_vit_checkpoint, anchor_file, N_CTX=2)
+    layout = build_prompt_layout(cfg, CLASSNAMES, tiny_clip(cfg), ContextSpec(n_ctx=2), layout="anchored_deep")
+    assert not layout.position_logits.any()
+    torch.manual_seed(2)
+    layout.draw_position_logits()
+    torch.manual_seed(2)
+    assert torch.equal(layout.position_logits.detach(), torch.randn(3, 3))
+
+
+def test_anchor_prompt_of_a_given_anchor_draws_no_random_number(tiny_vit_checkpoint):
+    clip_model = tiny_clip(anchoropt_cfg(tiny_vit_checkpoint))
+    state = torch.get_rng_state()
+    prompt = AnchorPrompt(CLASSNAMES, clip_model, torch.ones(1, WIDTH))
+    assert torch.equal(torch.get_rng_state(), state)
+    assert torch.equal(prompt()[:, 1], torch.ones(3, WIDTH))
 
 
 def test_slots_are_the_positioned_soft_tokens_and_anchor(tiny_vit_checkpoint, anchor_file):

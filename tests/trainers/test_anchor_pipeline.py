@@ -10,6 +10,7 @@ import trainers.anchor_pretrain  # noqa: F401  (registers CoOp_Pretrain_Anchor)
 import trainers.anchoropt_trainers  # noqa: F401  (registers the four *_AnchorOPT trainers)
 from dassl.utils import load_checkpoint
 from tests.fixtures.dataset_fixtures import make_synthetic_dataset
+from tests.plugins.test_anchoropt_support import write_original_anchor_file
 from trainers.anchor_pretrain import StepCounter
 from trainers.plugins.anchoropt import AnchoredLayout
 from trainers.plugins.anchoropt_anchor import read_anchor_file
@@ -104,6 +105,17 @@ def test_stage_one_anchor_evaluates_on_new_classes_without_their_descriptions(
     torch.testing.assert_close(evaluated.prompt_learner.anchor_ctx_1,
                                read_anchor_file(str(output_dir / "anchor_prompt_learner" / "model.pth.tar-2")))
     assert "* accuracy:" in (tmp_path / "log.txt").read_text()
+
+
+def test_stage_one_evaluates_a_released_fp16_anchor_folder(caltech, tiny_vit_checkpoint, tmp_path):
+    released = tmp_path / "released" / "anchor_prompt_learner"
+    released.mkdir(parents=True)
+    anchor = torch.randn(1, 64)
+    write_original_anchor_file(str(released / "model.pth.tar"), anchor)
+    evaluated = stage_one(caltech, tiny_vit_checkpoint, tmp_path / "eval", "missing.json",
+                          eval_dir=tmp_path / "released", subsample="new")
+    assert torch.equal(evaluated.prompt_learner.anchor_ctx_1.detach(), anchor.half().float())
+    assert "* accuracy:" in (tmp_path / "eval" / "log.txt").read_text()
 
 
 def test_missing_class_in_descriptions_is_a_one_line_error(caltech, tiny_vit_checkpoint, tmp_path):

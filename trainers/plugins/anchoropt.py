@@ -4,13 +4,18 @@
 `AnchorOPTMixin` adds the frozen anchor branch, the CE + ensemble-KD loss and the base/new test
 logits on top of a baseline trainer. Neither knows which baseline it is combined with.
 """
+from contextlib import contextmanager
+from dataclasses import replace
+
 import torch
 from torch import nn
+
+import clip
 
 from ..parts.eval_cache import EvaluationCache
 from ..parts.logits import cosine_logits
 from ..parts.precision import learnable_dtype
-from ..parts.prompt_layout import PromptLayout, expand_to, register_prompt_layout
+from ..parts.prompt_layout import PromptLayout, embed_token_ids, expand_to, register_prompt_layout
 from .anchoropt_anchor import PLACEHOLDER, AnchorPrompt, read_anchor_file
 from .anchoropt_config import resolve_anchor_path, stage_one_command
 from .anchoropt_losses import anchoropt_loss, argmax_position_matrix, sample_position_matrix
@@ -23,14 +28,25 @@ def load_stage_one_anchor(cfg):
     return read_anchor_file(resolve_anchor_path(cfg), stage_one_command(cfg))
 
 
+def initial_context(shape, clip_dtype):
+    """normal(0, 0.02) soft tokens drawn on the CPU in the CLIP dtype, as upstream: same values on any device."""
+    ctx = torch.empty(shape, dtype=clip_dtype)
+    nn.init.normal_(ctx, std=CONTEXT_INIT_STD)
+    return ctx
+
+
 @register_prompt_layout("anchored")
 class AnchoredLayout(PromptLayout):
     """``[SOS] P·[ctx_1..ctx_N ; anchor] <class> . [EOS]`` with P a hard Gumbel sample of fp32 logits Π.
 
-    P is drawn once per forward call (training and, by default, testing) and kept in
-    `positions` so that MaPLe's deep hook of the same call rearranges its layers identically.
-    The anchor is a frozen, non-persistent buffer: it always comes from the stage-I file.
+    N is TRAINER.ANCHOROPT.N_CTX (random soft tokens), or the word count of `context.init_text`
+    when the trainer asks for word initialisation (upstream CoCoOp_AnchorOPT with COOP.CTX_INIT).
+    P is drawn once per forward call (training and, by default, testing) and kept in `positions`
+    so that MaPLe's deep hook of the same call rearranges its layers identically. The anchor is a
+    frozen, non-persistent buffer: it always comes from the stage-I file.
     """
+
+    positions_drawn_at_init = True  # False: the trainer calls draw_position_logits() (upstream draw order)
 
     def __init__(self, cfg, classnames, clip_model, context):
         super().__init__(clip_model, classnames)
@@ -39,7 +55,7 @@ class AnchoredLayout(PromptLayout):
             raise ValueError(
                 f"AnchorOPT places the class name at the end; got CLASS_TOKEN_POSITION={context.class_token_position!r}"
             )
-        self.n_ctx = options.N_CTX
+        self.n_ctx = context.n_ctx if context.init_text else options.N_CTX
         self.anchor_len = options.ANCHOR_LEN
         self.gumbel_temperature = options.GUMBEL_TEMP
         self.test_position = options.TEST_POSITION
@@ -47,22 +63,28 @@ class AnchoredLayout(PromptLayout):
         slot_count = self.n_ctx + self.anchor_len
         device = clip_model.token_embedding.weight.device
 
-        shape = (self.n_cls, self.n_ctx, self.width) if context.class_specific else (self.n_ctx, self.width)
-        ctx = torch.empty(shape, dtype=learnable_dtype(cfg, clip_model.dtype), device=device)
-        nn.init.normal_(ctx, std=CONTEXT_INIT_STD)
-        self.ctx = nn.Parameter(ctx)
-        self.ctx_pos_params = nn.Parameter(torch.randn(slot_count, slot_count, device=device))
+        if context.init_text:
+            ctx = embed_token_ids(clip_model, clip.tokenize(context.init_text))[0, 1 : 1 + self.n_ctx]
+            prefix = context.init_text
+        else:
+            shape = (self.n_cls, self.n_ctx, self.width) if context.class_specific else (self.n_ctx, self.width)
+            ctx = initial_context(shape, clip_model.dtype)
+            prefix = " ".join([PLACEHOLDER] * self.n_ctx)
+        self.ctx = nn.Parameter(ctx.to(device, learnable_dtype(cfg, clip_model.dtype)))
+        self.ctx_pos_params = nn.Parameter(torch.zeros(slot_count, slot_count, device=device))
+        if self.positions_drawn_at_init:
+            self.draw_position_logits()
         self.register_buffer("anchor", torch.zeros(self.anchor_len, self.width, device=device), persistent=False)
         self.set_anchor(load_stage_one_anchor(cfg))
 
-        placeholders = " ".join([PLACEHOLDER] * self.n_ctx)
-        embeddings = self.register_templates(clip_model, [f"{placeholders} {name}." for name in self.classnames])
+        embeddings = self.register_templates(clip_model, [f"{prefix} {name}." for name in self.classnames])
         self.register_buffer("token_prefix", embeddings[:, :1])
         # The template has no anchor slot: dropping the last L_a paddings keeps the sequence at 77 tokens.
         self.register_buffer("token_suffix", embeddings[:, 1 + self.n_ctx : embeddings.shape[1] - self.anchor_len])
         pool_shift = self.anchor_len if options.POOL_INDEX == "eos" else 0
         self.register_buffer("pool_shift", torch.tensor(pool_shift, device=device), persistent=False)
         self.positions = None
+        self._sharing_positions = False
 
     @property
     def position_logits(self):
@@ -73,6 +95,11 @@ class AnchoredLayout(PromptLayout):
     def pool_index(self):
         """The template's EOT index ("." of the real sequence, upstream) or the real EOS (POOL_INDEX=eos)."""
         return self.tokenized_prompts.argmax(dim=-1) + self.pool_shift
+
+    def draw_position_logits(self):
+        """Π ~ standard normal, drawn on the CPU with `randn` right where upstream draws it."""
+        with torch.no_grad():
+            self.ctx_pos_params.copy_(torch.randn(self.ctx_pos_params.shape))
 
     def set_anchor(self, anchor):
         if tuple(anchor.shape) != tuple(self.anchor.shape):
@@ -87,8 +114,24 @@ class AnchoredLayout(PromptLayout):
             return argmax_position_matrix(self.ctx_pos_params.detach())
         return sample_position_matrix(self.ctx_pos_params, self.gumbel_temperature)
 
+    @contextmanager
+    def shared_positions(self):
+        """Every prompt built inside uses one P, drawn at the first build.
+
+        Upstream samples P once per model forward; CoCoOp builds its prompts image by image.
+        """
+        if self._sharing_positions:
+            yield
+            return
+        self._sharing_positions, self.positions = True, None
+        try:
+            yield
+        finally:
+            self._sharing_positions = False
+
     def forward(self, class_shift=None):
-        self.positions = self.sample_positions()
+        if not self._sharing_positions or self.positions is None:
+            self.positions = self.sample_positions()
         return super().forward(class_shift)
 
     def class_soft_tokens(self):
@@ -104,6 +147,17 @@ class AnchoredLayout(PromptLayout):
         prefix = expand_to(self.token_prefix, leading[:-1])
         suffix = expand_to(self.token_suffix, leading[:-1])
         return torch.cat([prefix, slots, suffix], dim=-2)
+
+
+@register_prompt_layout("anchored_deep")
+class DeepAnchoredLayout(AnchoredLayout):
+    """MaPLe's AnchorOPT layout (spec §3.5): deep text prompts rearranged by the input layer's P.
+
+    Upstream draws Π between MaPLe's shallow projection and its deep prompts, so the trainer calls
+    `draw_position_logits` there.
+    """
+
+    positions_drawn_at_init = False
 
     def deep_text_hook(self, deep_prompts):
         if self.anchor_len != 1:
@@ -144,13 +198,6 @@ class AnchoredDeepPrompts:
         return torch.cat([x[:, :1], slots, x[:, 1 + positions.shape[0] :]], dim=1)
 
 
-class PerBatchFeatures(EvaluationCache):
-    """An evaluation "cache" that recomputes every time: sampled test positions change per test batch."""
-
-    def get(self, key, compute):
-        return compute()
-
-
 class AnchorOPTMixin:
     """AnchorOPT on top of a baseline trainer: ``class X_AnchorOPT(AnchorOPTMixin, X)``.
 
@@ -161,23 +208,28 @@ class AnchorOPTMixin:
 
     prompt_layout = "anchored"
     learner_name = "normal_prompt_learner"
-    prompted_image_encoder = False  # True: z_a needs CLIP's unprompted image features (MaPLe)
     distills = True  # False: no KD, λ_CE scales the baseline's own loss (DePT)
 
     @property
     def anchoropt_cfg(self):
         return self.cfg.TRAINER.ANCHOROPT
 
+    def build_layout(self, classnames, context):
+        return super().build_layout(classnames, self.anchored_context(context))
+
+    def anchored_context(self, context):
+        """Upstream AnchorOPT ignores the baselines' CTX_INIT: random soft tokens, TRAINER.ANCHOROPT.N_CTX of them."""
+        return replace(context, init_text="")
+
     def build_model(self):
         super().build_model()
         layout = self.prompt_learner
-        self.anchor_prompt = AnchorPrompt(layout.classnames, self.clip_model, layout.anchor_len).to(self.device)
-        self.anchor_prompt.load_anchor(layout.anchor)
+        self.anchor_prompt = AnchorPrompt(layout.classnames, self.clip_model, layout.anchor).to(self.device)
         self.anchor_prompt.requires_grad_(False)
         with torch.no_grad():
             self.anchor_text_features = self.anchor_prompt.text_features(self.text_encoder)
         if layout.test_position == "sample":
-            self.eval_cache = PerBatchFeatures()
+            self.eval_cache = EvaluationCache(enabled=False)  # P, hence the text features, change per test batch
         self._encoded_images = (None, None)
 
     def encode_images(self, images):
@@ -186,12 +238,16 @@ class AnchorOPTMixin:
         return features
 
     def anchor_logits(self, images):
-        """z_a from the frozen branch, reusing the baseline's image features when they are unprompted."""
+        """z_a from the frozen branch, reusing the baseline's image features when no prompt enters the image tower."""
         seen_images, features = self._encoded_images
-        if self.prompted_image_encoder or seen_images is not images:
+        if not self.frozen_image_encoder or seen_images is not images:
             with torch.no_grad():
                 features = self.clip_model.encode_image(images.type(self.dtype))
         return cosine_logits(features.detach(), self.anchor_text_features, self.logit_scale)
+
+    def logits(self, images, text_features=None):
+        with self.prompt_learner.shared_positions():
+            return super().logits(images, text_features)
 
     def compute_loss(self, images, labels):
         options = self.anchoropt_cfg
@@ -208,8 +264,10 @@ class AnchorOPTMixin:
         return loss, self.loss_summary(loss, prompt_logits, labels)
 
     def test_scoring(self):
+        """"prompt" (z_n, the baseline's logits) on classes seen in training, "ensemble" on unseen ones."""
         subsample = self.cfg.DATASET.SUBSAMPLE_CLASSES
-        if subsample == "base":
+        source_classes = subsample == "all" and self.cfg.DATASET.NAME == self.anchoropt_cfg.XD_SOURCE_DATASET
+        if subsample == "base" or source_classes:
             return "prompt"
         if subsample == "new":
             return "ensemble"

@@ -22,21 +22,27 @@ ANCHOR_INIT_STD = 0.02
 PLACEHOLDER = "X"
 
 
+def initial_anchor(anchor_len, width, dtype):
+    """Stage I's random anchor ``[L_a, D]``: normal(0, 0.02) drawn on the CPU in `dtype`, as upstream."""
+    anchor = torch.empty(anchor_len, width, dtype=dtype)
+    nn.init.normal_(anchor, std=ANCHOR_INIT_STD)
+    return anchor
+
+
 class AnchorPrompt(nn.Module):
     """``[SOS][anchor_1..L_a][of][class tokens][.][EOS][pad]`` for every class.
 
     Its state dict keys are those of the released stage-I checkpoints (``anchor_ctx_1`` plus the
-    three frozen token buffers), so ours and the original files are interchangeable. The anchor is
-    stored in `param_dtype` (fp32 master copy, or the CLIP dtype as upstream) and cast at use.
+    three frozen token buffers), so ours and the original files are interchangeable. `anchor`
+    ``[L_a, D]`` is kept in its own dtype (an fp32 master copy, or the CLIP dtype as upstream) and
+    cast at use.
     """
 
-    def __init__(self, classnames, clip_model, anchor_len=1, param_dtype=torch.float32):
+    def __init__(self, classnames, clip_model, anchor):
         super().__init__()
         device = clip_model.token_embedding.weight.device
-        width = clip_model.ln_final.weight.shape[0]
-        anchor = torch.empty(anchor_len, width, dtype=clip_model.dtype, device=device)
-        nn.init.normal_(anchor, std=ANCHOR_INIT_STD)
-        self.anchor_ctx_1 = nn.Parameter(anchor.to(param_dtype))
+        anchor_len = anchor.shape[0]
+        self.anchor_ctx_1 = nn.Parameter(anchor.detach().clone().to(device))
 
         placeholders = " ".join([PLACEHOLDER] * anchor_len)
         token_ids = clip.tokenize([f"{placeholders} of {name}." for name in classnames])

@@ -50,8 +50,9 @@ def add_anchoropt_keys(cfg):
     # CoCoOp+AnchorOPT upstream trains neither the meta-net nor Π (W-C5); True/True is the intended method.
     a.COCOOP_TRAIN_META_NET = False
     a.COCOOP_LEARN_POSITION = False
-    # Test logits when SUBSAMPLE_CLASSES = all (upstream records nothing and crashes, W-C7): "ensemble" scores
-    # by (z_n + z_a)/2 as for new classes, "prompt" by z_n as for base classes.
+    # Test logits on the targets of SUBSAMPLE_CLASSES = all (upstream records nothing and crashes, W-C7):
+    # "ensemble" scores by (z_n + z_a)/2 as for new classes, "prompt" by z_n as for base classes. The source
+    # dataset's own classes (DATASET.NAME = XD_SOURCE_DATASET) were trained on and always use z_n.
     a.XD_LOGITS = "ensemble"
     # Default anchor when SUBSAMPLE_CLASSES = all: "source" = XD_SOURCE_DATASET's anchor (the paper's protocol),
     # "target_upstream" = the evaluated dataset's own anchor (upstream, A-3). An explicit ANCHOR_PATH wins.

@@ -1,0 +1,110 @@
+"""Per-baseline AnchorOPT wiring (spec §3.2–3.6, W-C7): one P per forward, context init, test scoring, loading."""
+import collections
+import os
+
+import pytest
+import torch
+
+import clip
+from dassl.config import get_cfg_default
+from dassl.utils import save_checkpoint
+from tests.fixtures.dataset_fixtures import make_synthetic_dataset
+from tests.plugins.test_anchoropt_support import write_original_anchor_file
+from tests.trainers.test_anchor_pipeline import run
+from trainers.config import extend_cfg
+from trainers.plugins.anchoropt import AnchorOPTMixin
+
+WIDTH = 64
+COCOOP_CONFIG = "CoCoOp/vit_b16_c4_ep10_batch1_ctxv1"
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return make_synthetic_dataset(str(tmp_path_factory.mktemp("data")), name="Caltech101", n_classes=4)
+
+
+@pytest.fixture(scope="module")
+def anchor_file(tmp_path_factory):
+    return write_original_anchor_file(str(tmp_path_factory.mktemp("anchor") / "model.pth.tar"), torch.randn(1, WIDTH))
+
+
+@pytest.fixture()
+def build(dataset, tiny_vit_checkpoint, anchor_file, tmp_path):
+    def build_trainer(trainer, config, *extra, subsample="base"):
+        keys = ["TRAINER.ANCHOROPT.ANCHOR_PATH", anchor_file, *extra]
+        return run(trainer, config, dataset, tiny_vit_checkpoint, tmp_path, subsample, keys, no_train=True)
+
+    return build_trainer
+
+
+def count_position_samples(layout):
+    calls = []
+    sample = layout.sample_positions
+    layout.sample_positions = lambda: (calls.append(1), sample())[1]
+    return calls
+
+
+def test_cocoop_draws_one_position_matrix_per_batch_not_per_image(build):
+    trainer = build("CoCoOp_AnchorOPT", COCOOP_CONFIG)
+    calls = count_position_samples(trainer.prompt_learner)
+    images = torch.randn(3, 3, 32, 32)
+    with torch.no_grad():
+        trainer.logits(images)
+        trainer.set_model_mode("eval")
+        trainer.model_inference(images)
+    assert len(calls) == 2
+
+
+def test_cocoop_word_initialises_from_coop_ctx_init_and_counts_its_words(build):
+    trainer = build("CoCoOp_AnchorOPT", COCOOP_CONFIG, "TRAINER.COOP.CTX_INIT", "a_photo_of_a")
+    layout = trainer.prompt_learner
+    words = trainer.clip_model.token_embedding(clip.tokenize("a photo of a"))[0, 1:5]
+    assert layout.n_ctx == 4 and layout.ctx_pos_params.shape == (5, 5)
+    torch.testing.assert_close(layout.ctx.detach(), words)
+    template = clip.tokenize(f"a photo of a {layout.classnames[0]}.")
+    assert torch.equal(layout.tokenized_prompts[0], template[0])
+
+
+@pytest.mark.parametrize("trainer, config", [("CoOp_AnchorOPT", "CoOp/vit_b16"), ("CoCoOp_AnchorOPT", COCOOP_CONFIG)])
+def test_other_ctx_init_keys_are_ignored(build, trainer, config):
+    built = build(trainer, config, "TRAINER.COCOOP.CTX_INIT", "a photo of a", "TRAINER.MAPLE.CTX_INIT", "a photo",
+                  *(["TRAINER.COOP.CTX_INIT", "a photo of a"] if trainer == "CoOp_AnchorOPT" else []))
+    layout = built.prompt_learner
+    assert layout.n_ctx == 2
+    assert clip.tokenize(f"X X {layout.classnames[0]}.")[0].tolist() == layout.tokenized_prompts[0].tolist()
+
+
+class _Scorer(AnchorOPTMixin):
+    def __init__(self, dataset_name, subsample):
+        self.cfg = get_cfg_default()
+        extend_cfg(self.cfg)
+        self.cfg.DATASET.NAME, self.cfg.DATASET.SUBSAMPLE_CLASSES = dataset_name, subsample
+
+
+@pytest.mark.parametrize("dataset_name, subsample, scoring", [
+    ("Caltech101", "base", "prompt"),
+    ("Caltech101", "new", "ensemble"),
+    ("ImageNet", "all", "prompt"),
+    ("ImageNetV2", "all", "ensemble"),
+    ("DescribableTextures", "all", "ensemble"),
+])
+def test_test_logits_follow_whether_the_classes_were_trained_on(dataset_name, subsample, scoring):
+    assert _Scorer(dataset_name, subsample).test_scoring() == scoring
+
+
+def test_xd_logits_flag_scores_unseen_targets_by_the_prompt():
+    scorer = _Scorer("DescribableTextures", "all")
+    scorer.cfg.TRAINER.ANCHOROPT.XD_LOGITS = "prompt"
+    assert scorer.test_scoring() == "prompt"
+
+
+def test_upstream_dept_checkpoint_with_bare_prompt_keys_loads(build, tmp_path):
+    trainer = build("DePT_AnchorOPT", "DePT/vit_b16_ep10_bs4_lr35", subsample="new")
+    ctx, positions = torch.randn(2, WIDTH).half(), torch.randn(3, 3)
+    upstream = collections.OrderedDict(ctx=ctx, ctx_pos_params=positions, token_prefix=torch.zeros(5, 1, WIDTH),
+                                       token_suffix=torch.zeros(5, 74, WIDTH))
+    state = {"state_dict": upstream, "epoch": 10, "optimizer": None, "scheduler": None, "val_result": None}
+    save_checkpoint(state, os.path.join(tmp_path, "upstream", "normal_prompt_learner"), model_name="model.pth.tar-10")
+    trainer.load_model(str(tmp_path / "upstream"), epoch=10)
+    layout = trainer.prompt_learner
+    assert torch.equal(layout.ctx.detach(), ctx.float()) and torch.equal(layout.ctx_pos_params.detach(), positions)
