@@ -2,7 +2,9 @@
 
 Module names, construction order and random initialisation follow OpenAI's release so that the
 official state-dict keys load unchanged and building a model consumes the torch RNG exactly as the
-reference does. Transformers run batch-first; the math is the reference's.
+reference does. Transformers take and return batch-first tensors but run their blocks sequence-first
+on the same memory layouts as the reference, so fp16 results match it bit for bit (half-precision
+kernels round differently on other layouts).
 """
 import math
 from collections import OrderedDict
@@ -30,7 +32,7 @@ class QuickGELU(nn.Module):
 class ResidualAttentionBlock(nn.Module):
     def __init__(self, width: int, heads: int):
         super().__init__()
-        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.attn = nn.MultiheadAttention(width, heads)
         self.ln_1 = LayerNorm(width)
         self.mlp = nn.Sequential(OrderedDict([
             ("c_fc", nn.Linear(width, width * 4)),
@@ -46,7 +48,11 @@ class ResidualAttentionBlock(nn.Module):
 
 
 class Transformer(nn.Module):
-    """A stack of residual blocks; `block_hook(i, x)` may rewrite the input of block i."""
+    """A stack of residual blocks on batch-first [N, L, D]; `block_hook(i, x)` may rewrite the input of block i.
+
+    Blocks run on the sequence-first view, as in the reference; a hook sees the batch-first view and
+    what it writes is laid out sequence-first again, as the reference's MaPLe blocks concatenate.
+    """
 
     def __init__(self, width: int, layers: int, heads: int):
         super().__init__()
@@ -58,11 +64,21 @@ class Transformer(nn.Module):
                 block_hook: Optional[BlockHook] = None) -> torch.Tensor:
         if block_hook is not None:
             check_hook_depth(block_hook, self.layers)
+        x = x.permute(1, 0, 2)
         for index, block in enumerate(self.resblocks):
             if block_hook is not None:
-                x = block_hook(index, x).to(x.dtype)
+                x = apply_hook(block_hook, index, x)
             x = block(x, attn_mask)
+        return x.permute(1, 0, 2)
+
+
+def apply_hook(block_hook: BlockHook, index: int, x: torch.Tensor) -> torch.Tensor:
+    """Run a batch-first hook on the sequence-first `x`; a rewritten sequence comes back contiguous."""
+    batch_first = x.permute(1, 0, 2)
+    written = block_hook(index, batch_first)
+    if written is batch_first:
         return x
+    return written.to(x.dtype).permute(1, 0, 2).contiguous()
 
 
 def check_hook_depth(block_hook: BlockHook, layers: int) -> None:

@@ -29,16 +29,28 @@ def reference_tokenizer():
     return load_reference_module("simple_tokenizer.py", "openai_reference_simple_tokenizer").SimpleTokenizer()
 
 
-def model_pair(state_dict, reference_model_module):
-    """(ours, OpenAI's) built from the same checkpoint, both in fp32 as on CPU."""
-    ours = build_model(state_dict).float()
-    reference = reference_model_module.build_model(dict(state_dict)).float()
-    return ours, reference
+def model_pair(state_dict, reference_model_module, half=False):
+    """(ours, OpenAI's) built from the same checkpoint, in fp32 as on CPU or (`half`) in the fp16 layout."""
+    ours = build_model(state_dict)
+    reference = reference_model_module.build_model(dict(state_dict))
+    if half:
+        return ours, reference
+    return ours.float(), reference.float()
 
 
 @pytest.fixture(scope="session")
 def vit_pair(reference_model_module):
     return model_pair(tiny_vit_state_dict(vision_layers=3, text_layers=3, seed=1), reference_model_module)
+
+
+@pytest.fixture(scope="session")
+def half_vit_pair(reference_model_module):
+    return model_pair(tiny_vit_state_dict(seed=1), reference_model_module, half=True)
+
+
+@pytest.fixture(scope="session")
+def half_resnet_pair(reference_model_module):
+    return model_pair(tiny_resnet_state_dict(seed=2), reference_model_module, half=True)
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,18 @@ def test_forward_logits_match_openai(vit_pair):
             torch.testing.assert_close(our_logits, reference_logits, rtol=0, atol=1e-4)
 
 
+@pytest.mark.parametrize("pair_name", ["half_vit_pair", "half_resnet_pair"])
+def test_fp16_encoders_and_logits_equal_openai_bit_for_bit(pair_name, request):
+    """Same fp16 weights, same op order and memory layouts as the reference: identical rounding (spec 1.4, 1.8)."""
+    ours, reference = request.getfixturevalue(pair_name)
+    images, tokens = random_images(ours, count=2), clip.tokenize(TEXTS[:2])
+    with torch.no_grad():
+        assert torch.equal(ours.encode_text(tokens), reference.encode_text(tokens))
+        assert torch.equal(ours.encode_image(images), reference.encode_image(images))
+        logits, reference_logits = ours(images, tokens)[0], reference(images, tokens)[0]
+    assert logits.dtype == torch.float16 and torch.equal(logits, reference_logits)
+
+
 def test_context_length_other_than_77_is_inferred_and_used(reference_model_module):
     ours, reference = model_pair(tiny_vit_state_dict(context_length=20), reference_model_module)
     tokens = clip.tokenize(TEXTS, context_length=20)

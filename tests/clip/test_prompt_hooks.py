@@ -2,6 +2,7 @@ import pytest
 import torch
 
 import clip
+from clip.model import CLIP
 from clip.prompt_hooks import replace_tokens
 
 from .conftest import random_images
@@ -15,26 +16,30 @@ def prompts(count, width, seed, layers=1):
 
 
 def reference_text_features(reference, embeddings, eot_index, start, deep_prompts):
-    """OpenAI's text tower run block by block, deep prompts written before block j+1 (sequence-first)."""
-    x = (embeddings + reference.positional_embedding).permute(1, 0, 2)
+    """OpenAI's text tower run block by block, deep prompts cast and written before block j+1 (sequence-first),
+    as upstream's MaPLe blocks do."""
+    dtype = reference.dtype
+    x = (embeddings.type(dtype) + reference.positional_embedding.type(dtype)).permute(1, 0, 2)
     for index, block in enumerate(reference.transformer.resblocks):
         if 1 <= index <= len(deep_prompts):
-            prompt = deep_prompts[index - 1]
-            x = torch.cat([x[:start], prompt[:, None].expand(-1, x.shape[1], -1), x[start + len(prompt):]])
+            prompt = deep_prompts[index - 1].expand(x.shape[1], -1, -1).permute(1, 0, 2).type(dtype)
+            x = torch.cat([x[:start], prompt, x[start + len(prompt):]])
         x = block(x)
-    x = reference.ln_final(x.permute(1, 0, 2))
+    x = reference.ln_final(x.permute(1, 0, 2)).type(dtype)
     return x[torch.arange(x.shape[0]), eot_index] @ reference.text_projection
 
 
 def reference_image_features(reference, images, shallow, deep_prompts):
     """OpenAI's ViT with MaPLe's visual prompts: appended after the positional embedding, last n replaced."""
-    visual = reference.visual
-    x = visual.conv1(images).flatten(2).permute(0, 2, 1)
-    x = torch.cat([visual.class_embedding.expand(x.shape[0], 1, -1), x], dim=1) + visual.positional_embedding
-    x = visual.ln_pre(torch.cat([x, shallow.expand(x.shape[0], -1, -1)], dim=1)).permute(1, 0, 2)
+    visual, dtype = reference.visual, reference.dtype
+    x = visual.conv1(images.type(dtype)).flatten(2).permute(0, 2, 1)
+    x = torch.cat([visual.class_embedding.to(dtype).expand(x.shape[0], 1, -1), x], dim=1)
+    x = x + visual.positional_embedding.to(dtype)
+    x = visual.ln_pre(torch.cat([x, shallow.expand(x.shape[0], -1, -1).type(dtype)], dim=1)).permute(1, 0, 2)
     for index, block in enumerate(visual.transformer.resblocks):
         if 1 <= index <= len(deep_prompts):
-            x = torch.cat([x[:-len(shallow)], deep_prompts[index - 1][:, None].expand(-1, x.shape[1], -1)])
+            prompt = deep_prompts[index - 1].expand(x.shape[1], -1, -1).permute(1, 0, 2).type(dtype)
+            x = torch.cat([x[:-len(shallow)], prompt])
         x = block(x)
     return visual.ln_post(x.permute(1, 0, 2)[:, 0]) @ visual.proj
 
@@ -84,6 +89,36 @@ def test_maple_visual_prompts_match_openai_blocks(vit_pair):
         expected = reference_image_features(reference, images, shallow, deep)
         actual = ours.encode_image(images, prompt_tokens=shallow, block_hook=replace_tokens(-2, deep))
     torch.testing.assert_close(actual, expected, rtol=0, atol=1e-5)
+
+
+def test_maple_prompts_in_fp16_equal_the_reference_bit_for_bit(half_vit_pair):
+    """Deep prompts are cast to fp16 and written as upstream's blocks write them: identical rounding."""
+    ours, reference = half_vit_pair
+    tokens = clip.tokenize(TEXTS)
+    embeddings, eot_index = ours.token_embedding(tokens), tokens.argmax(-1)
+    shallow, *deep = prompts(2, 64, seed=4, layers=2)
+    images = random_images(ours, count=2)
+    with torch.no_grad():
+        text = ours.encode_text_embeddings(embeddings, eot_index, replace_tokens(1, deep), truncate=False)
+        image = ours.encode_image(images, prompt_tokens=shallow, block_hook=replace_tokens(-2, deep))
+        assert torch.equal(text, reference_text_features(reference, embeddings, eot_index, 1, deep))
+        assert torch.equal(image, reference_image_features(reference, images, shallow, deep))
+    assert text.dtype == image.dtype == torch.float16
+
+
+def test_vit_b16_grid_has_197_tokens_and_199_with_two_maple_prompts():
+    """Spec appendix B: 224 px, patch 16 -> 14x14 patches + CLS; MaPLe n=2 appends two more."""
+    with torch.random.fork_rng(devices=[]):
+        model = CLIP(embed_dim=32, image_resolution=224, vision_layers=1, vision_width=64, vision_patch_size=16,
+                     context_length=77, vocab_size=49408, transformer_width=64, transformer_heads=1,
+                     transformer_layers=1)
+    lengths = []
+    record = lambda layer, x: lengths.append(x.shape[1]) or x  # noqa: E731
+    images = torch.zeros(1, 3, 224, 224)
+    with torch.no_grad():
+        model.encode_image(images, block_hook=record)
+        model.encode_image(images, prompt_tokens=torch.zeros(2, 64), block_hook=record)
+    assert lengths == [197, 199]
 
 
 def test_visual_prompt_tokens_are_appended_to_the_sequence(vit_pair):
