@@ -41,8 +41,10 @@ def section(node, name):
 @config_extension
 def add_shared_keys(cfg):
     cfg.MODEL.BACKBONE.CACHE_DIR = ""  # download folder of official CLIP weights ("" = ~/.cache/clip)
-    # fp32 master copies of learnable tensors, cast at use; False = upstream's fp16 parameters under PREC fp16
-    cfg.TRAINER.FP32_MASTER_WEIGHTS = True
+    # False (upstream, shaped the published numbers): under PREC fp16 the prompt tensors upstream makes
+    # "in the model dtype" are fp16 parameters trained by plain fp16 SGD (spec 6.2 item 1);
+    # True: fp32 master copies cast at use, which avoids fp16 update underflow
+    cfg.TRAINER.FP32_MASTER_WEIGHTS = False
     text_encoder = section(cfg.TRAINER, "TEXT_ENCODER")
     text_encoder.TRUNCATE_AT_EOT = True  # cut sequences after the last EOT (exact under the causal mask)
 

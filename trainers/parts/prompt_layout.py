@@ -58,6 +58,14 @@ def embed_token_ids(clip_model, token_ids):
         return clip_model.token_embedding(token_ids.to(device)).type(clip_model.dtype)
 
 
+def random_context(shape, dtype):
+    """normal(0, 0.02) context drawn on the CPU generator in the CLIP dtype, as upstream builds its
+    prompt learners on the CPU before moving them: a seed gives the same context on any device."""
+    ctx = torch.empty(shape, dtype=dtype)
+    nn.init.normal_(ctx, std=0.02)
+    return ctx
+
+
 def name_token_count(name):
     """Number of BPE tokens of a class name (its EOT index minus the SOT)."""
     return int(clip.tokenize(name).argmax(dim=-1)) - 1
@@ -144,8 +152,7 @@ class PlainContextLayout(PromptLayout):
             prefix = context.init_text
         else:
             shape = (self.n_cls, n_ctx, self.width) if context.class_specific else (n_ctx, self.width)
-            ctx = torch.empty(shape, dtype=param_dtype, device=clip_model.token_embedding.weight.device)
-            nn.init.normal_(ctx, std=0.02)
+            ctx = random_context(shape, clip_model.dtype).to(clip_model.token_embedding.weight.device, param_dtype)
             prefix = " ".join(["X"] * n_ctx)
         print(f'Initial context: "{prefix}"')
         print(f"Number of context words (tokens): {n_ctx}")

@@ -102,11 +102,29 @@ def test_deep_text_hook_writes_the_context_window(cfg, clip_model):
     torch.testing.assert_close(hook(0, x), x)
 
 
-def test_fp32_master_weights_under_fp16_clip(cfg, clip_model):
+@pytest.mark.parametrize("master_weights, ctx_dtype", [(False, torch.float16), (True, torch.float32)])
+def test_context_dtype_under_fp16_clip(cfg, master_weights, ctx_dtype):
+    """Upstream trains an fp16 ctx by default (spec 6.2 item 1); the flag keeps an fp32 master instead."""
     half_clip = clip.build_model(tiny.tiny_vit_state_dict())
-    layout = layout_for(cfg, half_clip, ["flower"], n_ctx=2)
-    assert layout.ctx.dtype == torch.float32
+    flagged = cfg.clone()
+    flagged.defrost()
+    flagged.TRAINER.FP32_MASTER_WEIGHTS = master_weights
+    layout = layout_for(flagged, half_clip, ["flower"], n_ctx=2)
+    assert layout.ctx.dtype == ctx_dtype
     assert layout()[0].dtype == torch.float16
+
+
+def test_master_weights_are_off_by_default(cfg):
+    assert cfg.TRAINER.FP32_MASTER_WEIGHTS is False
+
+
+def test_random_context_is_drawn_on_the_cpu_generator_in_the_clip_dtype(cfg):
+    half_clip = clip.build_model(tiny.tiny_vit_state_dict())
+    torch.manual_seed(3)
+    layout = layout_for(cfg, half_clip, ["flower", "car"], n_ctx=4, class_specific=True)
+    torch.manual_seed(3)
+    expected = torch.empty(2, 4, layout.width, dtype=torch.float16).normal_(std=0.02)
+    assert torch.equal(layout.ctx.data, expected)
 
 
 def test_unknown_layout_is_a_clear_error(cfg, clip_model):
