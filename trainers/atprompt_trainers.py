@@ -10,23 +10,28 @@ from .coop import CoOp
 from .dept import DePT
 from .maple import MaPLe
 from .parts.prompt_layout import ContextSpec
-from .plugins import atprompt  # noqa: F401  (registers the "atprompt" layout and TRAINER.ATPROMPT keys)
+from .plugins.atprompt import AttributeLayout
 
 
 class ATPromptMixin:
     """Put before a baseline: its prompts use `AttributeLayout` when TRAINER.ATPROMPT.USE_ATPROMPT is True.
 
     As upstream's ATP trainers, the class context is always random with the method's N_CTX tokens:
-    CTX_INIT (e.g. CoCoOp's "a photo of a") is ignored.
+    CTX_INIT (e.g. CoCoOp's "a photo of a") is ignored. Initial values follow upstream's draw order:
+    class context, the baseline's own prompt-learner parts, then the attribute blocks (spec §1.3).
     """
-
-    @property
-    def prompt_layout(self):
-        return "atprompt" if self.cfg.TRAINER.ATPROMPT.USE_ATPROMPT else super().prompt_layout
 
     def build_layout(self, classnames, context):
         random_context = ContextSpec(self.method_cfg.N_CTX, "", context.class_specific, context.class_token_position)
-        return super().build_layout(classnames, random_context)
+        if not self.cfg.TRAINER.ATPROMPT.USE_ATPROMPT:
+            return super().build_layout(classnames, random_context)
+        return AttributeLayout(self.cfg, classnames, self.clip_model, random_context, draw_attribute_blocks=False)
+
+    def build_learner(self, classnames):
+        learner = super().build_learner(classnames)
+        if isinstance(self.prompt_learner, AttributeLayout):
+            self.prompt_learner.draw_attribute_blocks()
+        return learner
 
 
 @TRAINER_REGISTRY.register()
@@ -45,5 +50,6 @@ class MaPLe_ATP(ATPromptMixin, MaPLe):
 
 
 @TRAINER_REGISTRY.register()
-class DePT_ATP(ATPromptMixin, DePT):
-    """DePT + ATPrompt: CoOp_ATP's prompts with DePT's FiLM'd linear-probe head."""
+class DePT_ATP(DePT, CoOp_ATP):
+    """DePT + ATPrompt: DePT's FiLM'd linear-probe head on CoOp_ATP, as upstream (the head, built after
+    the whole CoOp_ATP prompt learner, draws its initial values after the attribute blocks)."""

@@ -21,8 +21,8 @@ from dassl.optim import build_optimizer
 from dassl.utils import write_json
 
 from .config import config_extension, section
-from .parts.logits import l2_normalize, scaled_similarity
-from .parts.precision import PRECISIONS
+from .parts.logits import l2_normalize
+from .parts.precision import PRECISIONS, learnable_dtype
 from .parts.prompt_layout import ContextSpec
 from .parts.prompt_trainer import PromptTrainer
 from .plugins.atprompt import AttributeLayout, load_attribute_table
@@ -107,10 +107,10 @@ def split_train_halves(items):
 class CandidateMixture(nn.Module):
     """The candidates' layouts plus α, a parameter so that it is saved and moves with the model."""
 
-    def __init__(self, layouts):
+    def __init__(self, alpha, layouts):
         super().__init__()
         self.candidates = nn.ModuleList(layouts)
-        self.alpha = nn.Parameter(torch.rand(len(layouts), device=layouts[0].ctx.device))
+        self.alpha = nn.Parameter(alpha.to(layouts[0].ctx.device))
 
     def weights(self):
         """softmax(α), always in fp32."""
@@ -152,12 +152,15 @@ class AttributeCompute(PromptTrainer):
         search = self.cfg.SEARCH
         self.pool = candidate_pool(search_bases(self.cfg), search.MIN_SIZE, search.MAX_SIZE, search.SHUFFLE)
         print(f"Attribute search over {len(self.pool)} candidates")
+        # Upstream's draw order: α ~ U(0, 1) on the CPU in the CLIP dtype, then per candidate its class
+        # context and attribute blocks, so a seed gives the same initial values.
+        alpha = torch.rand(len(self.pool), dtype=self.dtype).to(learnable_dtype(self.cfg, self.dtype))
         layouts = [
             AttributeLayout(self.cfg, classnames, self.clip_model, ContextSpec(search.N_CTX),
                             attributes=words, soft_lengths=[search.N_ATT] * len(words))
             for words in self.pool
         ]
-        self.prompt_learner = CandidateMixture(layouts)
+        self.prompt_learner = CandidateMixture(alpha, layouts)
         self.weight_history = []
         return self.prompt_learner
 
@@ -180,9 +183,12 @@ class AttributeCompute(PromptTrainer):
         if text_features is None:
             text_features = self.class_text_features()
         image_units = l2_normalize(self.encode_images(images))
-        weights = self.prompt_learner.weights()
-        per_candidate = [scaled_similarity(image_units, l2_normalize(text), self.logit_scale) for text in text_features]
-        return sum(weight * logits.float() for weight, logits in zip(weights, per_candidate))
+        scale = self.logit_scale.exp()
+        logits = 0
+        for weight, text in zip(self.prompt_learner.weights(), text_features):
+            # upstream's evaluation order: (softmax(α)_k · s · img) @ text_kᵀ, accumulated candidate by candidate
+            logits = logits + (weight * scale * image_units) @ l2_normalize(text).t()
+        return logits
 
     def next_validation_batch(self):
         if self.cfg.SEARCH.VAL_BATCHES == "first_batch_upstream":

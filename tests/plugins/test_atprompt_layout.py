@@ -210,3 +210,10 @@ def test_every_table_row_has_five_bases_and_its_searched_words_among_them():
     for row in table.values():
         assert len(row["bases"]) == 5
         assert set(row["searched"]) <= set(row["bases"])
+
+
+def test_direct_construction_reads_underscores_as_spaces_like_the_registry(clip_model):
+    """The attribute search builds its candidates directly: "sea_lion" must still be tokenised as "sea lion"."""
+    direct = AttributeLayout(make_cfg(("color",)), CLASSNAMES, clip_model, ContextSpec(2))
+    assert direct.classnames == ["abyssinian", "sea lion"]
+    assert torch.equal(direct.token_suffix, build(clip_model, make_cfg(("color",))).token_suffix)

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from torch.nn import functional as F
 
 import train
 from dassl.utils import load_checkpoint
@@ -121,3 +122,81 @@ def test_alpha_is_fitted_on_the_held_out_half_of_the_few_shot_images(search_run)
     assert len(prompt_images) == len(alpha_images) == 3
     assert not prompt_images & alpha_images
     assert prompt_images | alpha_images == {item.impath for item in trainer.dm.dataset.train_x}
+
+
+@pytest.fixture
+def fresh_search(tmp_path, tiny_vit_checkpoint):
+    """An untrained search over color/shape (3 candidates) whose α step always sees the first val batch."""
+    data = make_synthetic_dataset(str(tmp_path / "data"), name="Caltech101", n_classes=4)
+    argv = [
+        "--root", data.root, "--seed", "1", "--trainer", "AttributeCompute", "--output-dir", str(tmp_path / "out"),
+        "--dataset-config-file", data.config_file, "--no-train",
+        "--config-file", os.path.join(REPO_ROOT, "configs", "trainers", "CoOp", "vit_b16.yaml"),
+        "MODEL.BACKBONE.NAME", tiny_vit_checkpoint, "USE_CUDA", "False", "INPUT.SIZE", "(32, 32)",
+        "DATASET.NUM_SHOTS", "2", "DATASET.SUBSAMPLE_CLASSES", "base", "DATALOADER.NUM_WORKERS", "0",
+        "DATALOADER.TRAIN_X.BATCH_SIZE", "2", "DATALOADER.TEST.BATCH_SIZE", "4",
+        "SEARCH.ATTRIBUTES", "['color', 'shape']", "SEARCH.N_CTX", "2", "SEARCH.N_ATT", "1",
+        "SEARCH.VAL_BATCHES", "first_batch_upstream",
+    ]
+    return train.main(train.build_parser().parse_args(argv))
+
+
+def candidate_text_units(trainer):
+    return [text / text.norm(dim=-1, keepdim=True) for text in trainer.class_text_features()]
+
+
+def test_mixture_logits_weight_each_candidates_clip_logits_by_softmax_alpha(fresh_search):
+    trainer = fresh_search
+    images, _ = trainer.parse_batch_train(next(iter(trainer.train_loader_x)))
+    with torch.no_grad():
+        image_units = trainer.clip_model.encode_image(images)
+        image_units = image_units / image_units.norm(dim=-1, keepdim=True)
+        weights = torch.softmax(trainer.prompt_learner.alpha, dim=0)
+        scale = trainer.clip_model.logit_scale.exp()
+        expected = sum(w * scale * image_units @ text.t() for w, text in zip(weights, candidate_text_units(trainer)))
+        torch.testing.assert_close(trainer.logits(images), expected)
+
+
+def test_one_iteration_is_an_sgd_step_on_train_ce_then_an_adam_step_on_val_ce(fresh_search):
+    trainer = fresh_search
+    learner = trainer.prompt_learner
+    prompts = list(learner.candidates.parameters())
+    batch = next(iter(trainer.train_loader_x))
+    images, labels = trainer.parse_batch_train(batch)
+    val_images, val_labels = trainer.parse_batch_train(next(iter(trainer.val_loader)))
+    sgd = trainer._optims["prompt_learner"].param_groups[0]
+    lr, decay = sgd["lr"], sgd["weight_decay"]
+    alpha_before = learner.alpha.detach().clone()
+    before = [p.detach().clone() for p in prompts]
+    train_grads = torch.autograd.grad(F.cross_entropy(trainer.logits(images), labels), prompts)
+
+    trainer.batch_idx, trainer.num_batches = 0, 2
+    trainer.forward_backward(batch)
+
+    for param, start, grad in zip(prompts, before, train_grads):
+        torch.testing.assert_close(param.detach(), start - lr * (grad + decay * start))
+    with torch.no_grad():
+        alpha_after = learner.alpha.clone()
+        learner.alpha.copy_(alpha_before)
+    alpha_grad, = torch.autograd.grad(F.cross_entropy(trainer.logits(val_images), val_labels), learner.alpha)
+    torch.testing.assert_close(alpha_after, alpha_before - 0.02 * alpha_grad / (alpha_grad.abs() + 1e-8))
+
+
+def test_alpha_is_drawn_first_then_each_candidates_class_context_and_attribute_blocks(fresh_search):
+    trainer = fresh_search
+    original = trainer.prompt_learner
+    width = original.candidates[0].width
+    torch.manual_seed(3)
+    alpha = torch.rand(3)
+    expected = []
+    for words in trainer.pool:
+        ctx = torch.empty(2, width).normal_(std=0.02)
+        expected.append([ctx] + [torch.empty(1, width).normal_(std=0.01) for _ in words])
+    torch.manual_seed(3)
+    rebuilt = trainer.build_learner(trainer.dm.dataset.classnames)
+    trainer.prompt_learner = original
+    assert torch.equal(rebuilt.alpha.detach(), alpha)
+    for layout, (ctx, *blocks) in zip(rebuilt.candidates, expected):
+        assert torch.equal(layout.ctx.detach(), ctx)
+        for k, block in enumerate(blocks, start=1):
+            assert torch.equal(getattr(layout, f"ctx_att{k}").detach(), block)

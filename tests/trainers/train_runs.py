@@ -16,6 +16,22 @@ RECIPES = {
     "MaPLe": ("configs/trainers/MaPLe/vit_b16_c2_ep5_batch4_2ctx.yaml", ["TRAINER.MAPLE.PROMPT_DEPTH", "2"]),
     "DePT": ("configs/trainers/DePT/vit_b16_ep10_bs4_lr35.yaml", ["TRAINER.COOP.N_CTX", "4"]),
 }
+# The ATPrompt trainers with the spec's worked example (§1.1): A_k = N = 2; Caltech101's words are shape, size.
+ATPROMPT_OPTS = ["TRAINER.ATPROMPT.USE_ATPROMPT", "True", "TRAINER.ATPROMPT.N_ATT1", "2",
+                 "TRAINER.ATPROMPT.N_ATT2", "2", "TRAINER.ATPROMPT.N_ATT3", "2"]
+
+
+def atprompt_recipe(baseline, section):
+    config_file, opts = RECIPES[baseline]
+    return config_file, [*opts, f"TRAINER.{section}.N_CTX", "2", *ATPROMPT_OPTS]
+
+
+RECIPES.update({
+    "CoOp_ATP": atprompt_recipe("CoOp", "COOP"),
+    "CoCoOp_ATP": atprompt_recipe("CoCoOp", "COCOOP"),
+    "MaPLe_ATP": atprompt_recipe("MaPLe", "MAPLE"),
+    "DePT_ATP": atprompt_recipe("DePT", "COOP"),
+})
 TINY_OPTS = [
     "DATASET.NUM_SHOTS", "2",
     "INPUT.SIZE", "(32, 32)",

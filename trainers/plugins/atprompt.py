@@ -129,6 +129,14 @@ def attribute_slot_lengths(words, tokenization):
     return [1] * len(words)
 
 
+def cpu_normal(shape, std, dtype):
+    """normal(0, std) drawn on the CPU generator in `dtype` (the CLIP dtype), as upstream builds its prompt
+    learners on the CPU before moving them: a seed gives the same values on any device."""
+    tensor = torch.empty(shape, dtype=dtype)
+    nn.init.normal_(tensor, std=std)
+    return tensor
+
+
 @register_prompt_layout("atprompt")
 class AttributeLayout(PromptLayout):
     """ATPrompt's text layout; parameters `ctx` (class soft tokens) and `ctx_att1..` (attribute soft tokens).
@@ -138,8 +146,9 @@ class AttributeLayout(PromptLayout):
     Frozen buffers: `token_prefix`, `token_middle1..K` (attribute words) and `token_suffix`.
     """
 
-    def __init__(self, cfg, classnames, clip_model, context, attributes=None, soft_lengths=None):
-        super().__init__(clip_model, classnames)
+    def __init__(self, cfg, classnames, clip_model, context, attributes=None, soft_lengths=None,
+                 draw_attribute_blocks=True):
+        super().__init__(clip_model, [name.replace("_", " ") for name in classnames])
         if context.class_specific:
             raise ValueError("ATPrompt shares its context across classes: set TRAINER.COOP.CSC False")
         if context.class_token_position != "end":
@@ -156,10 +165,13 @@ class AttributeLayout(PromptLayout):
 
         param_dtype = learnable_dtype(cfg, clip_model.dtype)
         device = clip_model.token_embedding.weight.device
-        self.ctx = nn.Parameter(self._normal((self.n_ctx, self.width), CLASS_CONTEXT_STD, param_dtype, device))
+        ctx = cpu_normal((self.n_ctx, self.width), CLASS_CONTEXT_STD, clip_model.dtype)
+        self.ctx = nn.Parameter(ctx.to(device, param_dtype))
         for k, length in enumerate(self.attribute_soft_lengths, start=1):
-            block = self._normal((length, self.width), ATTRIBUTE_STD, param_dtype, device)
+            block = torch.zeros(length, self.width, dtype=param_dtype, device=device)
             self.register_parameter(f"ctx_att{k}", nn.Parameter(block))
+        if draw_attribute_blocks:
+            self.draw_attribute_blocks()
 
         placeholder = self._placeholder_text()
         print(f'ATPrompt attributes: {self.attributes} ({atp.ATTRIBUTE_TOKENIZATION}); template: "{placeholder}"')
@@ -172,11 +184,17 @@ class AttributeLayout(PromptLayout):
             position += word_length
         self.register_buffer("token_suffix", embeddings[:, position + self.n_ctx:])
 
-    @staticmethod
-    def _normal(shape, std, dtype, device):
-        tensor = torch.empty(shape, dtype=dtype, device=device)
-        nn.init.normal_(tensor, std=std)
-        return tensor
+    def draw_attribute_blocks(self):
+        """normal(0, 0.01) values for ctx_att1, ctx_att2, ... in that order, drawn as `ctx` was.
+
+        A separate step because upstream's ATP trainers draw them last in their prompt learner, after
+        the baseline's own parts (CoCoOp's meta-net, MaPLe's projections): the *_ATP trainers call it
+        then (`draw_attribute_blocks=False` at construction), so a seed gives upstream's initial values.
+        """
+        with torch.no_grad():
+            for k in range(1, len(self.attribute_soft_lengths) + 1):
+                block = getattr(self, f"ctx_att{k}")
+                block.copy_(cpu_normal(block.shape, ATTRIBUTE_STD, self.dtype))
 
     def _placeholder_text(self):
         """"X X w_1 X X w_2 ... X X" (A_k X's before w_k, then N X's), the string upstream tokenises."""
