@@ -217,3 +217,22 @@ def test_direct_construction_reads_underscores_as_spaces_like_the_registry(clip_
     direct = AttributeLayout(make_cfg(("color",)), CLASSNAMES, clip_model, ContextSpec(2))
     assert direct.classnames == ["abyssinian", "sea lion"]
     assert torch.equal(direct.token_suffix, build(clip_model, make_cfg(("color",))).token_suffix)
+
+
+def test_upstream_deep_window_assumes_attribute_blocks_as_long_as_the_class_context(clip_model):
+    """W-A4, upstream's cross-dataset MaPLe run: N_ATT 4, MAPLE.N_CTX 2, K=2 -> t sits at 11-12, upstream writes 7-8."""
+    cfg = make_cfg(("color", "shape"), soft_lengths=(4, 4, 4))
+    assert build(clip_model, cfg).deep_text_window() == (11, 2)
+    cfg.TRAINER.ATPROMPT.DEEP_WINDOW = "upstream_n_ctx"
+    layout = build(clip_model, cfg)
+    assert layout.deep_text_window() == (7, 2)
+    embeddings, _ = layout()
+    hooked = layout.deep_text_hook([torch.full((2, layout.width), 7.0)])(1, embeddings)
+    assert (hooked != embeddings).any(dim=-1).any(dim=0).nonzero().flatten().tolist() == [7, 8]
+
+
+def test_unknown_deep_window_is_rejected(clip_model):
+    cfg = make_cfg(("color",))
+    cfg.TRAINER.ATPROMPT.DEEP_WINDOW = "middle"
+    with pytest.raises(ValueError, match="DEEP_WINDOW"):
+        build(clip_model, cfg)

@@ -21,6 +21,7 @@ from ..parts.prompt_layout import PromptLayout, expand_to, name_token_count, reg
 MAX_ATTRIBUTES = 3
 TOKENIZATIONS = ("first_token_upstream", "full_span")
 XD_ATTRIBUTE_SOURCES = ("source", "target_upstream")
+DEEP_WINDOWS = ("real_lengths", "upstream_n_ctx")
 UNSET_WORD = "none"
 ATTRIBUTE_TABLE_PATH = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "configs", "atprompt",
@@ -51,6 +52,11 @@ def add_atprompt_keys(cfg):
     # target_upstream: upstream's code: the target dataset's own row of the table (A-3).
     atp.XD_ATTRIBUTES = "source"
     atp.SOURCE_DATASET = ""  # DATASET.NAME the prompts were trained on ("" = the current dataset)
+    # Positions MaPLe's deep text prompts overwrite (W-A4).
+    # real_lengths: the class soft tokens, wherever the attribute blocks and words put them (the fix);
+    # upstream_n_ctx: upstream's 1 + K*(MAPLE.N_CTX + 1), which assumes N_ATTk = MAPLE.N_CTX and one-token
+    #   words; it differs only where they do not, e.g. upstream's cross-dataset script (N_ATT 4, N_CTX 2).
+    atp.DEEP_WINDOW = "real_lengths"
 
 
 @functools.lru_cache(maxsize=None)
@@ -162,6 +168,9 @@ class AttributeLayout(PromptLayout):
             raise ValueError(f"{len(self.attributes)} attribute words but only {len(soft_lengths)} soft blocks")
         self.attribute_soft_lengths = list(soft_lengths)
         self.word_lengths = attribute_slot_lengths(self.attributes, atp.ATTRIBUTE_TOKENIZATION)
+        if atp.DEEP_WINDOW not in DEEP_WINDOWS:
+            raise ValueError(f"TRAINER.ATPROMPT.DEEP_WINDOW must be one of {DEEP_WINDOWS}, got {atp.DEEP_WINDOW!r}")
+        self.deep_window = atp.DEEP_WINDOW
 
         param_dtype = learnable_dtype(cfg, clip_model.dtype)
         device = clip_model.token_embedding.weight.device
@@ -216,7 +225,9 @@ class AttributeLayout(PromptLayout):
         return self.ctx.to(self.dtype)
 
     def deep_text_window(self):
-        """MaPLe's deep prompts replace the class soft tokens only (positions from the real lengths, W-A4)."""
+        """MaPLe's deep prompts replace the class soft tokens only (see TRAINER.ATPROMPT.DEEP_WINDOW, W-A4)."""
+        if self.deep_window == "upstream_n_ctx":
+            return 1 + len(self.attributes) * (self.n_ctx + 1), self.n_ctx
         return 1 + self.attribute_block_length, self.n_ctx
 
     def assemble(self, class_tokens):
