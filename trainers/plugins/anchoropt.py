@@ -15,24 +15,15 @@ import clip
 from ..parts.eval_cache import EvaluationCache
 from ..parts.logits import cosine_logits
 from ..parts.precision import learnable_dtype
-from ..parts.prompt_layout import PromptLayout, embed_token_ids, expand_to, register_prompt_layout
+from ..parts.prompt_layout import PromptLayout, embed_token_ids, expand_to, random_context, register_prompt_layout
 from .anchoropt_anchor import PLACEHOLDER, AnchorPrompt, read_anchor_file
 from .anchoropt_config import resolve_anchor_path, stage_one_command
 from .anchoropt_losses import anchoropt_loss, argmax_position_matrix, sample_position_matrix
-
-CONTEXT_INIT_STD = 0.02
 
 
 def load_stage_one_anchor(cfg):
     """The frozen anchor ``[L_a, D]`` of this run (explicit ANCHOR_PATH or the per-dataset default)."""
     return read_anchor_file(resolve_anchor_path(cfg), stage_one_command(cfg))
-
-
-def initial_context(shape, clip_dtype):
-    """normal(0, 0.02) soft tokens drawn on the CPU in the CLIP dtype, as upstream: same values on any device."""
-    ctx = torch.empty(shape, dtype=clip_dtype)
-    nn.init.normal_(ctx, std=CONTEXT_INIT_STD)
-    return ctx
 
 
 @register_prompt_layout("anchored")
@@ -68,7 +59,7 @@ class AnchoredLayout(PromptLayout):
             prefix = context.init_text
         else:
             shape = (self.n_cls, self.n_ctx, self.width) if context.class_specific else (self.n_ctx, self.width)
-            ctx = initial_context(shape, clip_model.dtype)
+            ctx = random_context(shape, clip_model.dtype)
             prefix = " ".join([PLACEHOLDER] * self.n_ctx)
         self.ctx = nn.Parameter(ctx.to(device, learnable_dtype(cfg, clip_model.dtype)))
         self.ctx_pos_params = nn.Parameter(torch.zeros(slot_count, slot_count, device=device))
