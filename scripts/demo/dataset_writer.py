@@ -80,7 +80,7 @@ def write_dataset(root, seed, size=DatasetSize()):
             )
         return target
     if os.path.exists(target):
-        raise FileExistsError(f"{target} exists but has no {WORLD_FILE}, so it was not written by the demo; move it away")
+        raise FileExistsError(f"{target} exists but has no {WORLD_FILE}, so the demo did not write it; move it away")
 
     os.makedirs(root, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{DATASET_FOLDER}.", dir=root)

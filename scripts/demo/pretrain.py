@@ -30,13 +30,13 @@ class TinyClipSize:
 
     embed_dim: int = 64
     image_resolution: int = 32
-    vision_layers: int = 3
+    vision_layers: int = 2
     vision_width: int = 128
-    vision_patch_size: int = 4
+    vision_patch_size: int = 8
     context_length: int = 77
     vocab_size: int = 49408
-    transformer_width: int = 128
-    transformer_layers: int = 3
+    transformer_width: int = 64
+    transformer_layers: int = 2
 
     def build(self):
         return CLIP(transformer_heads=self.transformer_width // 64, **asdict(self))
@@ -44,7 +44,7 @@ class TinyClipSize:
 
 @dataclass(frozen=True)
 class PretrainSettings:
-    steps: int = 700
+    steps: int = 400
     batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.05
