@@ -86,6 +86,12 @@ def test_deep_layout_leaves_position_logits_to_the_trainer(tiny_vit_checkpoint, 
     assert torch.equal(layout.position_logits.detach(), torch.randn(3, 3))
 
 
+def test_deep_layout_rejects_longer_anchors(tiny_vit_checkpoint, anchor_file):
+    cfg = anchoropt_cfg(tiny_vit_checkpoint, anchor_file, ANCHOR_LEN=2)
+    with pytest.raises(ValueError, match="ANCHOR_LEN 1"):
+        build_prompt_layout(cfg, CLASSNAMES, tiny_clip(cfg), ContextSpec(n_ctx=2), layout="anchored_deep")
+
+
 def test_anchor_prompt_of_a_given_anchor_draws_no_random_number(tiny_vit_checkpoint):
     clip_model = tiny_clip(anchoropt_cfg(tiny_vit_checkpoint))
     state = torch.get_rng_state()

@@ -98,7 +98,7 @@ def test_xd_logits_flag_scores_unseen_targets_by_the_prompt():
     assert scorer.test_scoring() == "prompt"
 
 
-def test_upstream_dept_checkpoint_with_bare_prompt_keys_loads(build, tmp_path):
+def test_upstream_dept_checkpoint_with_bare_prompt_keys_loads(build, tmp_path, capsys):
     trainer = build("DePT_AnchorOPT", "DePT/vit_b16_ep10_bs4_lr35", subsample="new")
     ctx, positions = torch.randn(2, WIDTH).half(), torch.randn(3, 3)
     upstream = collections.OrderedDict(ctx=ctx, ctx_pos_params=positions, token_prefix=torch.zeros(5, 1, WIDTH),
@@ -108,3 +108,5 @@ def test_upstream_dept_checkpoint_with_bare_prompt_keys_loads(build, tmp_path):
     trainer.load_model(str(tmp_path / "upstream"), epoch=10)
     layout = trainer.prompt_learner
     assert torch.equal(layout.ctx.detach(), ctx.float()) and torch.equal(layout.ctx_pos_params.detach(), positions)
+    warning = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Warning: the checkpoint")]
+    assert len(warning) == 1 and "'film_lp_img.scale'" in warning[0] and "prompt_learner.ctx'" not in warning[0]

@@ -150,9 +150,12 @@ class DeepAnchoredLayout(AnchoredLayout):
 
     positions_drawn_at_init = False
 
+    def __init__(self, cfg, classnames, clip_model, context):
+        if cfg.TRAINER.ANCHOROPT.ANCHOR_LEN != 1:
+            raise ValueError("The MaPLe deep AnchorOPT variant carries one anchor: set TRAINER.ANCHOROPT.ANCHOR_LEN 1")
+        super().__init__(cfg, classnames, clip_model, context)
+
     def deep_text_hook(self, deep_prompts):
-        if self.anchor_len != 1:
-            raise ValueError("The MaPLe deep AnchorOPT variant needs TRAINER.ANCHOROPT.ANCHOR_LEN = 1")
         return AnchoredDeepPrompts(self.positions, deep_prompts, self.n_ctx, self.deep_anchor_index == "fixed")
 
 
@@ -269,6 +272,14 @@ class AnchorOPTMixin:
         if self.test_scoring() == "prompt":
             return prompt_logits
         return (prompt_logits + self.anchor_logits(images)) / 2
+
+    def adapt_loaded_state(self, state_dict):
+        """Loads stay non-strict (token buffers belong to the training classes); missing learned tensors are named."""
+        state_dict = super().adapt_loaded_state(state_dict)
+        missing = sorted(name for name, _ in self.model.named_parameters() if name not in state_dict)
+        if missing:
+            print(f"Warning: the checkpoint holds no {missing}; they keep their initial values")
+        return state_dict
 
     def after_train(self):
         position_probs = torch.softmax(self.prompt_learner.position_logits.detach().float(), dim=-1)
