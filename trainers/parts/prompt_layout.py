@@ -58,11 +58,11 @@ def embed_token_ids(clip_model, token_ids):
         return clip_model.token_embedding(token_ids.to(device)).type(clip_model.dtype)
 
 
-def random_context(shape, dtype):
-    """normal(0, 0.02) context drawn on the CPU generator in the CLIP dtype, as upstream builds its
+def random_context(shape, dtype, std=0.02):
+    """normal(0, std) context drawn on the CPU generator in the CLIP dtype, as upstream builds its
     prompt learners on the CPU before moving them: a seed gives the same context on any device."""
     ctx = torch.empty(shape, dtype=dtype)
-    nn.init.normal_(ctx, std=0.02)
+    nn.init.normal_(ctx, std=std)
     return ctx
 
 

@@ -16,7 +16,8 @@ from torch import nn
 
 from ..config import config_extension, config_finalizer, section
 from ..parts.precision import learnable_dtype
-from ..parts.prompt_layout import PromptLayout, expand_to, name_token_count, register_prompt_layout
+from ..parts.prompt_layout import (PromptLayout, expand_to, name_token_count, random_context,
+                                   register_prompt_layout)
 
 MAX_ATTRIBUTES = 3
 TOKENIZATIONS = ("first_token_upstream", "full_span")
@@ -135,14 +136,6 @@ def attribute_slot_lengths(words, tokenization):
     return [1] * len(words)
 
 
-def cpu_normal(shape, std, dtype):
-    """normal(0, std) drawn on the CPU generator in `dtype` (the CLIP dtype), as upstream builds its prompt
-    learners on the CPU before moving them: a seed gives the same values on any device."""
-    tensor = torch.empty(shape, dtype=dtype)
-    nn.init.normal_(tensor, std=std)
-    return tensor
-
-
 @register_prompt_layout("atprompt")
 class AttributeLayout(PromptLayout):
     """ATPrompt's text layout; parameters `ctx` (class soft tokens) and `ctx_att1..` (attribute soft tokens).
@@ -174,7 +167,7 @@ class AttributeLayout(PromptLayout):
 
         param_dtype = learnable_dtype(cfg, clip_model.dtype)
         device = clip_model.token_embedding.weight.device
-        ctx = cpu_normal((self.n_ctx, self.width), CLASS_CONTEXT_STD, clip_model.dtype)
+        ctx = random_context((self.n_ctx, self.width), clip_model.dtype, CLASS_CONTEXT_STD)
         self.ctx = nn.Parameter(ctx.to(device, param_dtype))
         for k, length in enumerate(self.attribute_soft_lengths, start=1):
             block = torch.zeros(length, self.width, dtype=param_dtype, device=device)
@@ -203,7 +196,7 @@ class AttributeLayout(PromptLayout):
         with torch.no_grad():
             for k in range(1, len(self.attribute_soft_lengths) + 1):
                 block = getattr(self, f"ctx_att{k}")
-                block.copy_(cpu_normal(block.shape, ATTRIBUTE_STD, self.dtype))
+                block.copy_(random_context(block.shape, self.dtype, ATTRIBUTE_STD))
 
     def _placeholder_text(self):
         """"X X w_1 X X w_2 ... X X" (A_k X's before w_k, then N X's), the string upstream tokenises."""
