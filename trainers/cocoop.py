@@ -34,6 +34,7 @@ def build_meta_net(image_dim, text_dim, dtype):
 class CoCoOp(PromptTrainer):
     config_section = "COCOOP"
     log_accuracy = False
+    check_finite_loss = False
 
     def build_learner(self, classnames):
         layout = self.build_layout(classnames, word_context(self.method_cfg))
@@ -53,8 +54,8 @@ class CoCoOp(PromptTrainer):
         for image_unit, shift in zip(image_units, class_shift):
             embeddings, pool_index = self.prompt_learner(class_shift=shift.unsqueeze(0))
             text_units = l2_normalize(self.text_encoder(embeddings[0], pool_index))
-            rows.append(scaled_similarity(image_unit.unsqueeze(0), text_units, self.logit_scale))
-        return torch.cat(rows)
+            rows.append(scaled_similarity(image_unit, text_units, self.logit_scale))
+        return torch.stack(rows)
 
     def model_inference(self, images):
         return self.logits(images)

@@ -38,22 +38,24 @@ def is_base_like(cfg):
 
 
 def staged_param_groups(learner, optim_cfg):
-    """DePT's grouping: top-level children matching NEW_LAYERS by substring get LR * LR_EXP."""
+    """DePT's grouping: top-level children matching NEW_LAYERS by substring get LR * LR_EXP, the others
+    LR * LR_EXP * (BASE_LR_MULT / LR_EXP), the original's float expression for LR * BASE_LR_MULT."""
     new_layers = [optim_cfg.NEW_LAYERS] if isinstance(optim_cfg.NEW_LAYERS, str) else list(optim_cfg.NEW_LAYERS)
     base, new = [], []
     for name, child in learner.named_children():
         params = [p for p in child.parameters() if p.requires_grad]
         (new if any(layer in name for layer in new_layers) else base).extend(params)
+    new_lr = optim_cfg.LR * optim_cfg.LR_EXP
     return [
-        {"params": base, "lr": optim_cfg.LR * optim_cfg.BASE_LR_MULT},
-        {"params": new, "lr": optim_cfg.LR * optim_cfg.LR_EXP},
+        {"params": base, "lr": new_lr * (optim_cfg.BASE_LR_MULT / optim_cfg.LR_EXP)},
+        {"params": new, "lr": new_lr},
     ]
 
 
 def present_class_mask(dataset_dir, image_dir):
     """Which of ImageNet's classes (classnames.txt order) have an image folder in a 200-class variant."""
     with open(os.path.join(dataset_dir, "classnames.txt")) as f:
-        wnids = [line.split(" ", 1)[0] for line in f if line.strip()]
+        wnids = [line.strip().split(" ")[0] for line in f if line.strip()]
     present = set(os.listdir(image_dir)) - {"README.txt"}
     return torch.tensor([wnid in present for wnid in wnids])
 
@@ -61,6 +63,8 @@ def present_class_mask(dataset_dir, image_dir):
 @TRAINER_REGISTRY.register()
 class DePT(CoOp):
     learner_name = "PromptLearner"
+    log_accuracy = False  # the original logs the loss only
+    check_finite_loss = False  # the original steps without CoOp's finite-loss check
 
     def build_learner(self, classnames):
         learner = nn.ModuleDict({"prompt_learner": super().build_learner(classnames)})

@@ -25,7 +25,7 @@ def add_maple_keys(cfg):
 def maple_context(maple_cfg):
     """The whole CTX_INIT is the template prefix; its first N_CTX tokens are learnable (spec 3.4)."""
     if maple_cfg.CTX_INIT and maple_cfg.N_CTX <= 4:
-        return ContextSpec(maple_cfg.N_CTX, maple_cfg.CTX_INIT)
+        return ContextSpec(maple_cfg.N_CTX, maple_cfg.CTX_INIT.replace("_", " "))
     return ContextSpec(maple_cfg.N_CTX)
 
 
@@ -58,6 +58,7 @@ class MaPLe(PromptTrainer):
     config_section = "MAPLE"
     learner_name = "MultiModalPromptLearner"
     log_accuracy = False
+    check_finite_loss = False
     frozen_image_encoder = False  # visual prompts change the image features: no feature cache
 
     def build_learner(self, classnames):

@@ -17,13 +17,13 @@ def add_zsclip_keys(cfg):
 
 @TRAINER_REGISTRY.register()
 class ZeroshotCLIP(CachedTestFeatures, TrainerX):
-    """CoOp's per-dataset template; the precision follows TRAINER.COOP.PREC as upstream."""
+    """CoOp's per-dataset template on the fp16 CLIP (upstream never upcasts it, whatever PREC says)."""
 
     def templates(self):
         return [dataset_template(self.cfg.DATASET.NAME, self.cfg.TRAINER.ZSCLIP.TEMPLATE)]
 
     def build_model(self):
-        self.clip_model = load_clip(self.cfg, self.cfg.TRAINER.COOP.PREC, self.device)
+        self.clip_model = load_clip(self.cfg, "fp16", self.device)
         templates = self.templates()
         print(f"Prompt templates: {templates}")
         self.text_units = template_text_features(self.clip_model, self.dm.dataset.classnames, templates)

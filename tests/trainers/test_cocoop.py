@@ -1,22 +1,32 @@
 """CoCoOp: the class context is shifted per image by the meta-net."""
 import torch
+from torch.nn import functional as F
 
 from trainers.parts.logits import cosine_logits
 
 
-def test_each_image_is_scored_with_its_own_prompts(build_trainer_only):
+def test_logits_and_loss_follow_the_spec_formula(build_trainer_only):
+    """pi = linear2(relu(linear1(f/|f|))); ctx_b = ctx + pi_b; logits_b = exp(s) * f_b/|f_b| . t_b/|t_b| (spec 3.3)."""
     trainer = build_trainer_only("CoCoOp")
+    learner, clip_model = trainer.prompt_learner, trainer.clip_model
     images = torch.stack([trainer.test_loader.dataset[index]["img"] for index in (0, -1)]).to(trainer.device)
+    labels = torch.tensor([0, 1])
     with torch.no_grad():
-        trainer.prompt_learner.meta_net.linear1.bias.fill_(1.0)  # the tiny 2-unit hidden layer must not be dead
-        logits = trainer.logits(images)
-        image_features = trainer.encode_images(images)
-        shifts = trainer.prompt_learner.meta_net(image_features / image_features.norm(dim=-1, keepdim=True))
-        for row in range(2):
-            embeddings, pool_index = trainer.prompt_learner(class_shift=shifts[row:row + 1])
-            text = trainer.text_encoder(embeddings[0], pool_index)
-            torch.testing.assert_close(logits[row:row + 1], cosine_logits(image_features[row:row + 1], text,
-                                                                           trainer.logit_scale))
+        learner.meta_net.linear1.bias.fill_(1.0)  # the tiny 2-unit hidden layer must not be dead
+        features = clip_model.encode_image(images)
+        units = features / features.norm(dim=-1, keepdim=True)
+        net = learner.meta_net
+        shifts = F.linear(F.relu(F.linear(units, net.linear1.weight, net.linear1.bias)), net.linear2.weight,
+                          net.linear2.bias)
+        rows = []
+        for unit, shift in zip(units, shifts):
+            context = (learner.ctx + shift).expand(learner.n_cls, -1, -1)
+            prompts = torch.cat([learner.token_prefix, context, learner.token_suffix], dim=1)
+            text = clip_model.encode_text_embeddings(prompts, learner.tokenized_prompts.argmax(-1), truncate=False)
+            rows.append(clip_model.logit_scale.exp() * unit @ (text / text.norm(dim=-1, keepdim=True)).t())
+        expected = torch.stack(rows)
+        torch.testing.assert_close(trainer.logits(images), expected)
+        torch.testing.assert_close(trainer.compute_loss(images, labels)[0], F.cross_entropy(expected, labels))
     assert not torch.allclose(shifts[0], shifts[1])
 
 

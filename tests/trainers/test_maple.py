@@ -1,8 +1,9 @@
 """MaPLe: coupled deep prompts reach both towers."""
 import pytest
 import torch
+from yacs.config import CfgNode
 
-from trainers.maple import add_coupling
+from trainers.maple import add_coupling, maple_context
 from trainers.parts.prompt_layout import ContextSpec, build_prompt_layout
 
 
@@ -49,3 +50,9 @@ def test_deep_projections_start_identical_and_prompts_do_not(build_trainer_only)
 def test_prompt_depth_beyond_the_backbone_is_rejected(build_trainer_only):
     with pytest.raises(ValueError, match="PROMPT_DEPTH must be in 1..2"):
         build_trainer_only("MaPLe", "TRAINER.MAPLE.PROMPT_DEPTH", "3")
+
+
+def test_context_init_words_keep_their_order_and_lose_underscores():
+    maple_cfg = CfgNode({"N_CTX": 2, "CTX_INIT": "a_photo_of_a"})
+    assert maple_context(maple_cfg) == ContextSpec(2, "a photo of a")
+    assert maple_context(CfgNode({"N_CTX": 5, "CTX_INIT": "a photo of a"})) == ContextSpec(5)

@@ -2,6 +2,8 @@
 import pytest
 import torch
 
+from trainers.dept import DePT
+from trainers.maple import MaPLe
 from trainers.parts.checkpoint import checkpoint_path, without_class_buffers
 
 
@@ -49,6 +51,16 @@ def test_cpu_runs_fp32_whatever_prec_says(build_trainer_only):
     trainer = build_trainer_only("CoOp")
     assert trainer.cfg.TRAINER.COOP.PREC == "fp16"
     assert trainer.precision == "fp32" and trainer.clip_model.dtype == torch.float32
+
+
+def test_coop_refuses_a_non_finite_loss(build_trainer_only):
+    with pytest.raises(FloatingPointError, match="infinite or NaN"):
+        build_trainer_only("CoOp").detect_anomaly(torch.tensor(float("nan")))
+
+
+def test_cocoop_maple_and_dept_step_on_a_non_finite_loss_as_upstream(build_trainer_only):
+    build_trainer_only("CoCoOp").detect_anomaly(torch.tensor(float("inf")))
+    assert not MaPLe.check_finite_loss and not DePT.check_finite_loss
 
 
 def test_frozen_clip_stays_out_of_the_registered_module(build_trainer_only):

@@ -33,6 +33,7 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
     learner_name = "prompt_learner"  # registered module name = checkpoint folder name
     prompt_layout = "plain"  # key of the layout in trainers.parts.prompt_layout.PROMPT_LAYOUTS
     log_accuracy = True  # whether the per-batch line reports the batch accuracy
+    check_finite_loss = True  # CoOp raises on a NaN/inf loss; upstream CoCoOp, MaPLe and DePT step regardless
 
     def check_cfg(self, cfg):
         prec = cfg.TRAINER[self.config_section].PREC
@@ -132,6 +133,10 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
         if (self.batch_idx + 1) == self.num_batches:
             self.update_lr()
         return summary
+
+    def detect_anomaly(self, loss):
+        if self.check_finite_loss:
+            super().detect_anomaly(loss)
 
     def scaled_backward_and_update(self, loss):
         self.model_zero_grad()
