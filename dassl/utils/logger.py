@@ -2,6 +2,7 @@
 import os
 import sys
 import time
+import warnings
 
 from .distributed import is_main_process
 from .tools import mkdir_if_missing
@@ -43,12 +44,18 @@ class Logger:
 
 
 def _log_path(output):
+    """Never overwrite an earlier run's log: a second run writes ``log.txt-<timestamp>`` (Dassl's naming)."""
     if output.endswith(".txt") or output.endswith(".log"):
         fpath = output
     else:
         fpath = os.path.join(output, "log.txt")
     if os.path.exists(fpath):
-        fpath += time.strftime("-%Y-%m-%d-%H-%M-%S")
+        suffixed = fpath + time.strftime("-%Y-%m-%d-%H-%M-%S")
+        warnings.warn(
+            f"{fpath} already exists, so this run logs to {suffixed}; parse_test_res.py reads only "
+            f"{os.path.basename(fpath)}: use a fresh --output-dir to have this run parsed"
+        )
+        fpath = suffixed
     return fpath
 
 

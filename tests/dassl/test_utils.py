@@ -10,7 +10,8 @@ from dassl.utils.logger import close_logger
 def test_setup_logger_tees_stdout_and_suffixes_existing_log(tmp_path):
     (tmp_path / "log.txt").write_text("first run\n")
     try:
-        setup_logger(str(tmp_path))
+        with pytest.warns(UserWarning, match=r"log.txt already exists, so this run logs to .*log.txt-\d{4}-"):
+            setup_logger(str(tmp_path))
         print("hello log")
         sys.stdout.flush()
     finally:
