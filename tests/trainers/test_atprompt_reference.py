@@ -23,14 +23,11 @@ def unit(x):
 def hand_sequences(clip_model, layout, class_shift=None):
     """[C, 77, D] built from the embedding table: template "X X shape X X size X X <class>.", soft rows set."""
     table = clip_model.token_embedding.weight
-    rows = []
-    for name in layout.classnames:
-        ids = clip.tokenize(f"X X {WORDS[0]} X X {WORDS[1]} X X {name}.")[0]
-        class_soft = layout.ctx if class_shift is None else layout.ctx + class_shift
-        rows.append(torch.cat([table[ids[:1]], layout.ctx_att1, table[ids[3:4]], layout.ctx_att2, table[ids[6:7]],
-                               class_soft, table[ids[9:]]]))
-    eot = clip.tokenize([f"X X {WORDS[0]} X X {WORDS[1]} X X {name}." for name in layout.classnames]).argmax(-1)
-    return torch.stack(rows), eot
+    token_ids = clip.tokenize([f"X X {WORDS[0]} X X {WORDS[1]} X X {name}." for name in layout.classnames])
+    class_soft = layout.ctx if class_shift is None else layout.ctx + class_shift
+    rows = [torch.cat([table[ids[:1]], layout.ctx_att1, table[ids[3:4]], layout.ctx_att2, table[ids[6:7]],
+                       class_soft, table[ids[9:]]]) for ids in token_ids]
+    return torch.stack(rows), token_ids.argmax(dim=-1)
 
 
 def run_block(block, x, mask=None):
