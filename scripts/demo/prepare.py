@@ -12,8 +12,6 @@ import json
 import os
 import time
 
-import torch
-
 from dassl.utils import read_json, write_json
 
 from .dataset_writer import DatasetSize, write_dataset
@@ -28,8 +26,7 @@ def pretrain_tiny_clip(output_dir, seed, size, settings, dataset_size):
     """Pretrain on base classes only, then score zero-shot on the test images of both halves."""
     base, novel = base_and_novel(world_classes())
     images, positions = render_images(base, settings.images_per_class, seed, "pretrain", dataset_size.image_size)
-    torch.manual_seed(seed)
-    model = size.build()
+    model = size.build(seed)
     started = time.time()
     losses = pretrain(model, base, images, positions, settings, seed, log_every=100)
     seconds = time.time() - started

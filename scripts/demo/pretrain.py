@@ -14,8 +14,7 @@ import torch
 import torch.nn.functional as F
 
 import clip
-from clip.atomic import atomic_target
-from clip.model import CLIP
+from clip import tiny
 from clip.transform import CLIP_MEAN, CLIP_STD
 
 from .captions import caption_variants, class_caption
@@ -26,20 +25,19 @@ MAX_LOGIT_SCALE = math.log(100.0)
 
 @dataclass(frozen=True)
 class TinyClipSize:
-    """Constructor arguments of ``clip.model.CLIP``; heads follow OpenAI's width // 64 rule."""
+    """Arguments of ``clip.tiny.tiny_vit_state_dict``: a 4x4 patch grid on 32 px images."""
 
     embed_dim: int = 64
     image_resolution: int = 32
-    vision_layers: int = 2
+    patch_size: int = 8
     vision_width: int = 128
-    vision_patch_size: int = 8
-    context_length: int = 77
-    vocab_size: int = 49408
-    transformer_width: int = 64
-    transformer_layers: int = 2
+    vision_layers: int = 2
+    text_width: int = 64
+    text_layers: int = 2
 
-    def build(self):
-        return CLIP(transformer_heads=self.transformer_width // 64, **asdict(self))
+    def build(self, seed):
+        """A random tiny CLIP in fp32, made through the same state-dict path as released weights."""
+        return clip.build_model(tiny.tiny_vit_state_dict(seed=seed, **asdict(self))).float()
 
 
 @dataclass(frozen=True)
@@ -141,7 +139,6 @@ def learning_rate(step, settings):
 def build_optimizers(model, settings):
     """AdamW for the network, SparseAdam for the 49k-row token table: only the few dozen words of
     the captions get gradients, and a dense update of the whole table would dominate a CPU step."""
-    model.token_embedding.sparse = True
     table = model.token_embedding.weight
     rest = [p for p in model.parameters() if p is not table]
     decay = [p for p in rest if p.ndim >= 2]
@@ -158,6 +155,15 @@ def pretrain(model, classes, images, class_positions, settings, seed, log_every=
     codes = attribute_codes(classes)
     optimizers = build_optimizers(model, settings)
     model.train()
+    model.token_embedding.sparse = True
+    try:
+        return train_steps(model, bank, codes, optimizers, images, class_positions, settings, generator, log_every)
+    finally:
+        model.token_embedding.sparse = False
+        model.eval()
+
+
+def train_steps(model, bank, codes, optimizers, images, class_positions, settings, generator, log_every):
     losses = []
     for step in range(settings.steps):
         for optimizer in optimizers:
@@ -181,8 +187,6 @@ def pretrain(model, classes, images, class_positions, settings, seed, log_every=
         losses.append(loss.item())
         if log_every and (step + 1) % log_every == 0:
             print(f"pretrain step [{step + 1}/{settings.steps}] loss {np.mean(losses[-log_every:]):.4f}", flush=True)
-    model.token_embedding.sparse = False
-    model.eval()
     return losses
 
 
@@ -198,6 +202,4 @@ def zero_shot_accuracy(model, classes, images, class_positions):
 
 def save_state_dict(model, path):
     """A plain OpenAI-format state dict (fp32 tensors), written atomically."""
-    state_dict = {key: value.detach().cpu().clone() for key, value in model.state_dict().items()}
-    with atomic_target(path) as partial:
-        torch.save(state_dict, partial)
+    tiny.save_state_dict({key: value.detach().cpu().clone() for key, value in model.state_dict().items()}, path)

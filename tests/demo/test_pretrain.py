@@ -6,8 +6,8 @@ from scripts.demo.pretrain import (
 )
 from scripts.demo.world import base_and_novel, world_classes
 
-SMALL = TinyClipSize(embed_dim=32, image_resolution=16, vision_layers=1, vision_width=64, vision_patch_size=8,
-                     transformer_width=64, transformer_layers=1)
+SMALL = TinyClipSize(embed_dim=32, image_resolution=16, patch_size=8, vision_width=64, vision_layers=1,
+                     text_width=64, text_layers=1)
 
 
 def test_a_caption_matches_every_image_its_mentioned_attributes_fit():
@@ -30,8 +30,7 @@ def test_pretraining_lowers_the_contrastive_loss_and_saves_a_loadable_clip(tmp_p
     base, _ = base_and_novel(world_classes())
     settings = PretrainSettings(steps=40, batch_size=32, lr=3e-3, warmup_steps=5, images_per_class=4)
     images, positions = render_images(base, settings.images_per_class, 0, "pretrain", SMALL.image_resolution)
-    torch.manual_seed(0)
-    model = SMALL.build()
+    model = SMALL.build(seed=0)
     losses = pretrain(model, base, images, positions, settings, seed=0)
     assert len(losses) == 40
     assert sum(losses[-5:]) / 5 < 0.9 * sum(losses[:5]) / 5
