@@ -41,11 +41,17 @@ def check_prompt_depth(depth, clip_model):
         raise ValueError(f"TRAINER.MAPLE.PROMPT_DEPTH must be in 1..{layers} for this backbone, got {depth}")
 
 
-def add_coupling(layout, clip_model, depth, proj_dtype):
-    """Attach MaPLe's shallow projection and deep prompts to the layout under upstream's names."""
+def add_coupling(layout, clip_model, depth, proj_dtype, after_shallow_projection=None):
+    """Attach MaPLe's shallow projection and deep prompts to the layout under upstream's names.
+
+    `after_shallow_projection(layout)` runs between the two, where a plug-in's upstream draws its own
+    tensor (AnchorOPT's position logits), so that seeded draws keep upstream's order.
+    """
     text_width, visual_width = layout.width, vision_width(clip_model)
     n_tokens = layout.class_soft_tokens().shape[-2]
     layout.add_module("proj", CastLinear(text_width, visual_width).to(proj_dtype))
+    if after_shallow_projection is not None:
+        after_shallow_projection(layout)
     deep = [nn.Parameter(torch.empty(n_tokens, text_width).normal_(std=0.02)) for _ in range(depth - 1)]
     layout.add_module("compound_prompts_text", nn.ParameterList(deep))
     # Deep copies of ONE initialised layer: all projections start identical (spec 6.2 item 3).
@@ -65,9 +71,13 @@ class MaPLe(PromptTrainer):
         depth = self.method_cfg.PROMPT_DEPTH
         check_prompt_depth(depth, self.clip_model)
         layout = self.build_layout(classnames, maple_context(self.method_cfg))
-        add_coupling(layout, self.clip_model, depth, learnable_dtype(self.cfg, self.dtype))
+        proj_dtype = learnable_dtype(self.cfg, self.dtype)
+        add_coupling(layout, self.clip_model, depth, proj_dtype, self.after_shallow_projection)
         self.prompt_learner = layout
         return nn.ModuleDict({"prompt_learner": layout})
+
+    def after_shallow_projection(self, layout):
+        """Hook for plug-ins that draw a tensor between `proj` and the deep prompts (none in MaPLe)."""
 
     def visual_prompts(self):
         """Shallow [n, Dv] and deep visual prompts, all functions of the text prompts."""
