@@ -16,6 +16,8 @@ from .plugins.anchoropt import AnchorOPTMixin
 class CoOp_AnchorOPT(AnchorOPTMixin, CoOp):
     """CoOp + AnchorOPT: the reference form of §3.1."""
 
+    builds_discarded_anchor_learner = True
+
 
 @TRAINER_REGISTRY.register()
 class CoCoOp_AnchorOPT(AnchorOPTMixin, CoCoOp):
@@ -42,10 +44,9 @@ class MaPLe_AnchorOPT(AnchorOPTMixin, MaPLe):
     learner_name = "MultiModalPromptLearner"
     prompt_layout = "anchored_deep"
 
-    def build_learner(self, classnames):
-        learner = super().build_learner(classnames)
-        self.prompt_learner.draw_position_logits()
-        return learner
+    def after_shallow_projection(self, layout):
+        """Upstream draws ctx → proj → Π → deep prompts → projections (spec §3.5)."""
+        layout.draw_position_logits()
 
 
 @TRAINER_REGISTRY.register()
@@ -53,6 +54,7 @@ class DePT_AnchorOPT(AnchorOPTMixin, DePT):
     """DePT + AnchorOPT: no KD; λ_CE scales DePT's loss; the head fuses on base, the ensemble scores new."""
 
     distills = False
+    builds_discarded_anchor_learner = True
 
     def adapt_loaded_state(self, state_dict):
         """Upstream saves the bare prompt learner (`ctx`, `ctx_pos_params`): file those under `prompt_learner.`."""

@@ -11,6 +11,7 @@ import trainers.anchoropt_trainers  # noqa: F401  (registers the four *_AnchorOP
 from dassl.utils import load_checkpoint
 from tests.fixtures.dataset_fixtures import make_synthetic_dataset
 from tests.plugins.test_anchoropt_support import write_original_anchor_file
+from tests.trainers.test_initialisation import replay_clip_construction
 from trainers.anchor_pretrain import StepCounter
 from trainers.plugins.anchoropt import AnchoredLayout
 from trainers.plugins.anchoropt_anchor import read_anchor_file
@@ -82,6 +83,13 @@ def test_stage_one_trains_text_only_and_saves_the_upstream_checkpoint_layout(sta
     log = (output_dir / "log.txt").read_text()
     assert log.count("epoch [") == STAGE_ONE_EPOCHS * 3
     assert "evaluate on anchor prompts" in log and "* accuracy:" in log.split("Finish training")[1]
+
+
+def test_stage_one_anchor_is_drawn_right_after_the_clip_construction(caltech, tiny_vit_checkpoint, descriptions,
+                                                                     tmp_path):
+    built = stage_one(caltech, tiny_vit_checkpoint, tmp_path, descriptions, no_train=True)
+    replay_clip_construction(tiny_vit_checkpoint)
+    assert torch.equal(built.prompt_learner.anchor_ctx_1.data, torch.empty(1, 64).normal_(std=0.02))
 
 
 def test_stage_one_matches_an_image_batched_loop_with_the_same_steps(

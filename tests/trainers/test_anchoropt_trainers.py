@@ -4,13 +4,16 @@ import os
 
 import pytest
 import torch
+from torch import nn
 
 import clip
 from dassl.config import get_cfg_default
 from dassl.utils import save_checkpoint
 from tests.fixtures.dataset_fixtures import make_synthetic_dataset
 from tests.plugins.test_anchoropt_support import write_original_anchor_file
+from clip.model import CLIP
 from tests.trainers.test_anchor_pipeline import run
+from tests.trainers.test_initialisation import assert_linear_equal, random_ctx, replay_clip_construction
 from trainers.config import extend_cfg
 from trainers.plugins.anchoropt import AnchorOPTMixin
 
@@ -110,3 +113,49 @@ def test_upstream_dept_checkpoint_with_bare_prompt_keys_loads(build, tmp_path, c
     assert torch.equal(layout.ctx.detach(), ctx.float()) and torch.equal(layout.ctx_pos_params.detach(), positions)
     warning = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Warning: the checkpoint")]
     assert len(warning) == 1 and "'film_lp_img.scale'" in warning[0] and "prompt_learner.ctx'" not in warning[0]
+
+
+@pytest.mark.parametrize("replay", [True, False])
+def test_coop_draws_upstreams_discarded_anchor_learner_then_ctx_then_positions(build, tiny_vit_checkpoint, replay):
+    trainer = build("CoOp_AnchorOPT", "CoOp/vit_b16", "TRAINER.ANCHOROPT.REPLAY_UPSTREAM_DRAWS", str(replay))
+    config = replay_clip_construction(tiny_vit_checkpoint)
+    if replay:
+        torch.empty(1, WIDTH).normal_(std=0.02)
+        CLIP(**config)
+    assert torch.equal(trainer.prompt_learner.ctx.data, random_ctx(2, WIDTH))
+    assert torch.equal(trainer.prompt_learner.ctx_pos_params.data, torch.randn(3, 3))
+
+
+def test_dept_draws_the_anchor_learner_ctx_positions_then_head(build, tiny_vit_checkpoint):
+    trainer = build("DePT_AnchorOPT", "DePT/vit_b16_ep10_bs4_lr35")
+    config = replay_clip_construction(tiny_vit_checkpoint)
+    torch.empty(1, WIDTH).normal_(std=0.02)
+    CLIP(**config)
+    ctx, positions, head = random_ctx(2, WIDTH), torch.randn(3, 3), nn.Linear(config["embed_dim"], 2)
+    assert torch.equal(trainer.prompt_learner.ctx.data, ctx)
+    assert torch.equal(trainer.prompt_learner.ctx_pos_params.data, positions)
+    assert_linear_equal(trainer.model["linear_probe_proj"], head)
+
+
+def test_maple_draws_ctx_proj_positions_deep_prompts_then_projection(build, tiny_vit_checkpoint):
+    trainer = build("MaPLe_AnchorOPT", "MaPLe/vit_b16_c2_ep5_batch4_2ctx", "TRAINER.MAPLE.PROMPT_DEPTH", "2")
+    config = replay_clip_construction(tiny_vit_checkpoint)
+    ctx, proj = random_ctx(2, WIDTH), nn.Linear(WIDTH, config["vision_width"])
+    positions, deep, shared = torch.randn(3, 3), random_ctx(2, WIDTH), nn.Linear(WIDTH, config["vision_width"])
+    layout = trainer.prompt_learner
+    assert torch.equal(layout.ctx.data, ctx) and torch.equal(layout.ctx_pos_params.data, positions)
+    assert_linear_equal(layout.proj, proj)
+    assert torch.equal(layout.compound_prompts_text[0].data, deep)
+    assert_linear_equal(layout.compound_prompt_projections[0], shared)
+
+
+def test_cocoop_draws_ctx_positions_then_meta_net(build, tiny_vit_checkpoint):
+    trainer = build("CoCoOp_AnchorOPT", COCOOP_CONFIG)
+    config = replay_clip_construction(tiny_vit_checkpoint)
+    ctx, positions = random_ctx(2, WIDTH), torch.randn(3, 3)
+    embed_dim = config["embed_dim"]
+    linear1, linear2 = nn.Linear(embed_dim, embed_dim // 16), nn.Linear(embed_dim // 16, WIDTH)
+    layout = trainer.prompt_learner
+    assert torch.equal(layout.ctx.data, ctx) and torch.equal(layout.ctx_pos_params.data, positions)
+    assert_linear_equal(layout.meta_net.linear1, linear1)
+    assert_linear_equal(layout.meta_net.linear2, linear2)

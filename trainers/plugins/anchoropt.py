@@ -11,14 +11,23 @@ import torch
 from torch import nn
 
 import clip
+from clip.build import infer_config
+from clip.model import CLIP
 
 from ..parts.eval_cache import EvaluationCache
 from ..parts.logits import cosine_logits
 from ..parts.precision import learnable_dtype
 from ..parts.prompt_layout import PromptLayout, embed_token_ids, expand_to, random_context, register_prompt_layout
-from .anchoropt_anchor import PLACEHOLDER, AnchorPrompt, read_anchor_file
+from .anchoropt_anchor import PLACEHOLDER, AnchorPrompt, initial_anchor, read_anchor_file
 from .anchoropt_config import resolve_anchor_path, stage_one_command
 from .anchoropt_losses import anchoropt_loss, argmax_position_matrix, sample_position_matrix
+
+
+def replay_discarded_anchor_learner(clip_model, anchor_len):
+    """Consume the RNG as upstream's CoOp/DePT anchor learner does: a random anchor, then an unused CLIP build."""
+    width = clip_model.ln_final.weight.shape[0]
+    initial_anchor(anchor_len, width, clip_model.dtype)
+    CLIP(**infer_config(clip_model.state_dict()))
 
 
 def load_stage_one_anchor(cfg):
@@ -203,12 +212,15 @@ class AnchorOPTMixin:
     prompt_layout = "anchored"
     learner_name = "normal_prompt_learner"
     distills = True  # False: no KD, λ_CE scales the baseline's own loss (DePT)
+    builds_discarded_anchor_learner = False  # True where upstream does (CoOp, DePT): see REPLAY_UPSTREAM_DRAWS
 
     @property
     def anchoropt_cfg(self):
         return self.cfg.TRAINER.ANCHOROPT
 
     def build_layout(self, classnames, context):
+        if self.builds_discarded_anchor_learner and self.anchoropt_cfg.REPLAY_UPSTREAM_DRAWS:
+            replay_discarded_anchor_learner(self.clip_model, self.anchoropt_cfg.ANCHOR_LEN)
         return super().build_layout(classnames, self.anchored_context(context))
 
     def anchored_context(self, context):

@@ -58,6 +58,10 @@ def add_anchoropt_keys(cfg):
     # "target_upstream" = the evaluated dataset's own anchor (upstream, A-3). An explicit ANCHOR_PATH wins.
     a.XD_ANCHOR = "source"
     a.XD_SOURCE_DATASET = "ImageNet"
+    # Upstream CoOp/DePT_AnchorOPT first build an anchor learner that draws a random anchor (then overwritten by
+    # the stage-I one) and constructs a second, unused CLIP; both consume the torch RNG before the soft tokens.
+    # True replays these draws so that seeded initial values equal upstream's (one extra CLIP construction).
+    a.REPLAY_UPSTREAM_DRAWS = True
 
 
 def _check_choice(options, key, allowed):
