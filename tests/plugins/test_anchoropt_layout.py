@@ -45,6 +45,15 @@ def test_missing_anchor_file_error_names_key_and_stage_one_command(tmp_path, tin
     assert "TRAINER.ANCHOROPT.ANCHOR_PATH" in message and "scripts/anchoropt/anchor_pretrain.sh dtd" in message
 
 
+def test_explicit_anchor_path_needs_no_dataset_row(tiny_vit_checkpoint, anchor_file, tmp_path):
+    cfg = anchoropt_cfg(tiny_vit_checkpoint, anchor_file)
+    cfg.DATASET.NAME, cfg.DATASET.SUBSAMPLE_CLASSES = "ProceduralWorld", "base"
+    assert torch.equal(load_stage_one_anchor(cfg), read_anchor_file(anchor_file))
+    cfg.TRAINER.ANCHOROPT.ANCHOR_PATH = str(tmp_path / "missing.pth.tar")
+    with pytest.raises(FileNotFoundError, match="anchor_pretrain.sh <dataset config stem>"):
+        load_stage_one_anchor(cfg)
+
+
 def test_cross_dataset_source_mode_defaults_to_the_source_anchor(tmp_path, tiny_vit_checkpoint):
     cfg = anchoropt_cfg(tiny_vit_checkpoint, "", ANCHOR_ROOT=str(tmp_path))
     cfg.DATASET.NAME = "Caltech101"

@@ -4,6 +4,7 @@
 `AnchorOPTMixin` adds the frozen anchor branch, the CE + ensemble-KD loss and the base/new test
 logits on top of a baseline trainer. Neither knows which baseline it is combined with.
 """
+import os
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -32,7 +33,13 @@ def replay_discarded_anchor_learner(clip_model, anchor_len):
 
 def load_stage_one_anchor(cfg):
     """The frozen anchor ``[L_a, D]`` of this run (explicit ANCHOR_PATH or the per-dataset default)."""
-    return read_anchor_file(resolve_anchor_path(cfg), stage_one_command(cfg))
+    path = resolve_anchor_path(cfg)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"Anchor file not found: {path} (TRAINER.ANCHOROPT.ANCHOR_PATH) — create it with stage I: "
+            f"{stage_one_command(cfg)}"
+        )
+    return read_anchor_file(path)
 
 
 @register_prompt_layout("anchored")

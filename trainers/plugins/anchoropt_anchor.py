@@ -73,14 +73,11 @@ class AnchorPrompt(nn.Module):
             self.anchor_ctx_1.copy_(anchor)
 
 
-def read_anchor_file(path, stage_one_hint=""):
+def read_anchor_file(path):
     """The ``anchor_ctx_1`` tensor of a stage-I checkpoint (ours or a released original one).
 
     Only that tensor is read: the token buffers belong to the stage-I class list and are discarded.
     """
-    if not os.path.isfile(path):
-        hint = f" — create it with stage I: {stage_one_hint}" if stage_one_hint else ""
-        raise FileNotFoundError(f"Anchor file not found: {path} (TRAINER.ANCHOROPT.ANCHOR_PATH){hint}")
     state_dict = load_checkpoint(path)["state_dict"]
     if ANCHOR_PARAM_NAME not in state_dict:
         raise KeyError(f"{path} holds no '{ANCHOR_PARAM_NAME}' (keys: {sorted(state_dict)}); not a stage-I anchor checkpoint")

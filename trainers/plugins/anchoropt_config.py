@@ -82,10 +82,14 @@ def check_anchoropt_cfg(cfg):
     _check_choice(options, "XD_ANCHOR", XD_ANCHOR_MODES)
 
 
+def read_dataset_table():
+    with open(DATASET_TABLE_FILE, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
 def dataset_defaults(dataset_name):
     """The row of configs/anchoropt/datasets.yaml for DATASET.NAME."""
-    with open(DATASET_TABLE_FILE, encoding="utf-8") as f:
-        table = yaml.safe_load(f)
+    table = read_dataset_table()
     if dataset_name not in table:
         raise KeyError(
             f"No AnchorOPT defaults for DATASET.NAME={dataset_name!r} in {os.path.normpath(DATASET_TABLE_FILE)}; "
@@ -112,7 +116,7 @@ def resolve_anchor_path(cfg):
 
 def stage_one_command(cfg):
     """The command that makes the default anchor of this run (quoted in the missing-file error)."""
-    short_name = dataset_defaults(anchor_dataset(cfg))["short"]
+    short_name = read_dataset_table().get(anchor_dataset(cfg), {}).get("short", "<dataset config stem>")
     return (
         f"bash scripts/anchoropt/anchor_pretrain.sh {short_name} "
         f"(then point TRAINER.ANCHOROPT.ANCHOR_PATH at its anchor_prompt_learner/model.pth.tar-<EPOCH>)"
