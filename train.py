@@ -1,5 +1,6 @@
 """Entry point: merge configs (spec 4.1 order), build the registered trainer, train and/or evaluate."""
 import argparse
+import sys
 
 import torch
 
@@ -111,5 +112,16 @@ def main(args):
         close_logger()
 
 
+def cli(argv=None):
+    """`python train.py ...`: a missing input file (dataset folder, checkpoint, anchor, config) ends the run
+    with its one-line message and exit status 1, not a traceback; every other error keeps its traceback."""
+    try:
+        main(build_parser().parse_args(argv))
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    main(build_parser().parse_args())
+    sys.exit(cli())

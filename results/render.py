@@ -2,7 +2,7 @@
 import csv
 import io
 
-from results.datasets import CROSS_DATASET_TARGETS, DOMAIN_GENERALIZATION_TARGETS
+from results.datasets import BASE_TO_NOVEL, CROSS_DATASET_TARGETS, DOMAIN_GENERALIZATION_TARGETS
 from results.tables import CROSS_DATASET, DOMAIN_GENERALIZATION
 
 MISSING = "—"
@@ -57,10 +57,17 @@ def _delta_text(ours, entry):
     return f"{ours - entry.hm:+.2f}"
 
 
+def _published_average(table, published):
+    """The paper's 11-dataset average, shown only beside our average over the same 11 datasets."""
+    if tuple(row.dataset for row in table.rows) != tuple(BASE_TO_NOVEL):
+        return None
+    return published.base_to_novel.get((table.method, "Average"))
+
+
 def base_to_novel_markdown(table, published):
     """One method's Base / Novel / HM per dataset, its Average row, and the paper's numbers if known."""
     entries = {row.dataset: published.base_to_novel.get((table.method, row.dataset)) for row in table.rows}
-    average_entry = published.base_to_novel.get((table.method, "Average"))
+    average_entry = _published_average(table, published)
     show_published = any(entries.values()) or average_entry is not None
     header = ["Dataset", "Base", "Novel", "HM"] + (["Published B / N / HM", "Δ HM"] if show_published else [])
     rows = []
@@ -123,7 +130,7 @@ def _base_to_novel_records(table, published):
         found = min(len(row.base.values), len(row.novel.values))
         yield ["base_to_novel", table.method, row.dataset, "hm", _format(row.hm), "", found, row.base.expected,
                "ok" if row.hm is not None else "incomplete", _format(entry and entry.hm)]
-    entry = published.base_to_novel.get((table.method, "Average"))
+    entry = _published_average(table, published)
     yield _average_record("base_to_novel", table.method, "base", table.average_base, entry and entry.base)
     yield _average_record("base_to_novel", table.method, "novel", table.average_novel, entry and entry.novel)
     yield _average_record("base_to_novel", table.method, "hm", table.average_hm, entry and entry.hm)

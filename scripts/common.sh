@@ -6,6 +6,10 @@
 #   PYTHON       interpreter (default: python)
 #   DRY_RUN=1    print the commands instead of running them
 #   SETTINGS_FILE  settings file to use instead of the trainer's default one
+#   BACKBONE     CLIP weights for every run (train.py --backbone): a model name or a local checkpoint file
+#   EXTRA_OPTS   train.py KEY VALUE options appended to every call, last so they win (quotes group words).
+#                OPTIM.MAX_EPOCH and DATASET.NUM_SHOTS given here also replace the settings' EPOCHS and
+#                SHOTS, so folder names, --load-epoch and the finished-run check follow them.
 #
 # A trainer's settings live in one file, scripts/<method>/<Trainer>.conf (or *_<Trainer>.conf):
 # `KEY=value` lines, `#` comments. `<scope>.KEY=value` overrides KEY for one dataset config stem
@@ -26,6 +30,8 @@ XD_SOURCE=imagenet
 XD_TARGETS=(caltech101 oxford_pets stanford_cars oxford_flowers food101 fgvc_aircraft sun397 dtd eurosat ucf101)
 DG_TARGETS=(imagenetv2 imagenet_sketch imagenet_a imagenet_r)
 XD_SCOPE=xd
+# EXTRA_OPTS keys that stand for a settings key (folder names and --load-epoch must follow them).
+declare -A SETTING_OF_OPTION=([OPTIM.MAX_EPOCH]=EPOCHS [DATASET.NUM_SHOTS]=SHOTS)
 
 die() {
     echo "error: $*" >&2
@@ -36,11 +42,32 @@ is_dry_run() {
     [[ -n "${DRY_RUN:-}" && "${DRY_RUN}" != 0 ]]
 }
 
-# Resolve DATA to an absolute path before we change directory.
+# Resolve DATA (and a BACKBONE file) to absolute paths before we change directory.
 require_data_root() {
     [[ -n "${DATA:-}" ]] || die "DATA is not set: export DATA=/path/to/datasets (the folder holding caltech-101/, dtd/, imagenet/, ...)"
     DATA=$(realpath -m -- "$DATA")
+    require_backbone
+    read_extra_opts
     cd "$REPO_ROOT"
+}
+
+# require_backbone: BACKBONE is empty, a CLIP model name (RN50, ViT-B/16, ...) or an existing file (made absolute).
+require_backbone() {
+    [[ -n "${BACKBONE:-}" && ! $BACKBONE =~ ^(RN|ViT-) ]] || return 0
+    [[ -f $BACKBONE ]] || die "BACKBONE file not found: $BACKBONE (give a CLIP model name such as ViT-B/16 or a checkpoint file)"
+    BACKBONE=$(realpath -- "$BACKBONE")
+}
+
+# read_extra_opts: the EXTRA_OPTS array, and SETTING_OVERRIDES for the keys of SETTING_OF_OPTION in it.
+read_extra_opts() {
+    local index option
+    mapfile -t EXTRA_OPTS_WORDS < <(printf '%s' "${EXTRA_OPTS:-}" | xargs -r printf '%s\n')
+    (( ${#EXTRA_OPTS_WORDS[@]} % 2 == 0 )) || die "EXTRA_OPTS must be KEY VALUE pairs, got: ${EXTRA_OPTS}"
+    declare -gA SETTING_OVERRIDES=()
+    for (( index = 0; index < ${#EXTRA_OPTS_WORDS[@]}; index += 2 )); do
+        option=${EXTRA_OPTS_WORDS[index]}
+        [[ ! -v "SETTING_OF_OPTION[$option]" ]] || SETTING_OVERRIDES[${SETTING_OF_OPTION[$option]}]=${EXTRA_OPTS_WORDS[index + 1]}
+    done
 }
 
 # use_trainer TRAINER: select the trainer and read its settings file for the calls below.
@@ -76,10 +103,13 @@ _raw_setting() {
     printf '%s' "${SETTING_VALUES[$1]}"
 }
 
-# setting KEY SCOPE [DEFAULT]: the scoped value, else the plain one, else DEFAULT, else an error.
+# setting KEY SCOPE [DEFAULT]: the EXTRA_OPTS override, else the scoped value, else the plain one, else
+# DEFAULT, else an error.
 setting() {
     local key=$1 scope=$2 value name replacement placeholder='\{([A-Z0-9_]+)\}'
-    if ! value=$(_raw_setting "$scope.$key") && ! value=$(_raw_setting "$key"); then
+    if [[ -v "SETTING_OVERRIDES[$key]" ]]; then
+        value=${SETTING_OVERRIDES[$key]}
+    elif ! value=$(_raw_setting "$scope.$key") && ! value=$(_raw_setting "$key"); then
         (( $# >= 3 )) || die "$SETTINGS: no '$key=' line (add it, or '$scope.$key=' for this dataset)"
         value=$3
     fi
@@ -151,13 +181,15 @@ train_py() {
         echo "skip (finished): $output_dir"
         return 0
     fi
-    local dataset_config seed_args=()
+    local dataset_config seed_args=() backbone_args=()
     dataset_config=$(dataset_config_path "$dataset")
     _require_files "$CONFIG_PATH" "$dataset_config"
     [[ -z "$seed" ]] || seed_args=(--seed "$seed")
+    [[ -z "${BACKBONE:-}" ]] || backbone_args=(--backbone "$BACKBONE")
     run_command "$PYTHON" train.py --root "$DATA" "${seed_args[@]}" --trainer "$TRAINER" \
         --dataset-config-file "$dataset_config" --config-file "$CONFIG_PATH" --output-dir "$output_dir" \
-        "$@" "${OPTS[@]}" DATASET.NUM_SHOTS "$SHOTS" DATASET.SUBSAMPLE_CLASSES "$subsample"
+        "${backbone_args[@]}" "$@" "${OPTS[@]}" DATASET.NUM_SHOTS "$SHOTS" DATASET.SUBSAMPLE_CLASSES "$subsample" \
+        "${EXTRA_OPTS_WORDS[@]}"
 }
 
 # Output folders: the original scripts' names, with every varied setting defined.

@@ -71,3 +71,10 @@ def test_method_keys_have_spec_defaults():
     assert (cfg.TRAINER.LINEAR_PROBE.TYPE, cfg.TRAINER.LINEAR_PROBE.WEIGHT) == ("linear", 0.7)
     assert cfg.TRAINER.NAMES_TO_UPDATE == ["prompt_learner", "linear_probe", "film"]
     assert cfg.TRAINER.TEXT_ENCODER.TRUNCATE_AT_EOT is True
+
+
+def test_command_line_turns_a_missing_dataset_folder_into_one_error_line(tmp_path, capsys):
+    status = train.cli(["--root", str(tmp_path), "--trainer", "CoOp", "--output-dir", str(tmp_path / "run"),
+                        "--dataset-config-file", "configs/datasets/dtd.yaml"])
+    assert status == 1
+    assert capsys.readouterr().err == f"error: Dataset folder not found: {tmp_path}/dtd — see DATASETS.md#describabletextures\n"

@@ -139,3 +139,24 @@ def test_unknown_trainer_names_the_missing_settings_file(tmp_path):
     result = _run("base2new.sh", "NoSuchTrainer", "dtd", tmp_path=tmp_path)
     assert result.returncode == 1
     assert "scripts/<method>/NoSuchTrainer.conf" in result.stderr
+
+
+def test_extra_opts_come_last_and_their_epochs_and_shots_rename_the_run(tmp_path):
+    checkpoint = tmp_path / "tiny.pt"
+    checkpoint.write_bytes(b"")
+    result = _run("coop/base2new_test.sh", "dtd", "1", tmp_path=tmp_path, BACKBONE="tiny.pt",
+                  EXTRA_OPTS="OPTIM.MAX_EPOCH 3 DATASET.NUM_SHOTS 2 INPUT.SIZE '(32, 32)'")
+    assert result.returncode == 0, result.stderr
+    (command,) = _commands(result)
+    train_dir = f"{tmp_path}/output/dtd/CoOp/vit_b16_2shots/nctx16_cscFalse_ctpend/CTX_16_epo_3/seed1"
+    assert _value_after(command, "--model-dir") == train_dir
+    assert _value_after(command, "--load-epoch") == "3"
+    assert _value_after(command, "--backbone") == str(checkpoint)
+    assert result.stdout.rstrip().endswith(
+        "DATASET.NUM_SHOTS 2 DATASET.SUBSAMPLE_CLASSES new OPTIM.MAX_EPOCH 3 DATASET.NUM_SHOTS 2 INPUT.SIZE \\(32\\,\\ 32\\)")
+
+
+def test_missing_backbone_file_is_a_clear_error(tmp_path):
+    result = _run("coop/base2new_train.sh", "dtd", "1", tmp_path=tmp_path, BACKBONE="missing.pt")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: BACKBONE file not found: missing.pt")
