@@ -53,6 +53,11 @@ def test_cpu_runs_fp32_whatever_prec_says(build_trainer_only):
     assert trainer.precision == "fp32" and trainer.clip_model.dtype == torch.float32
 
 
+def test_input_size_other_than_the_clip_resolution_is_refused(build_trainer_only):
+    with pytest.raises(ValueError, match=r"INPUT.SIZE \(64, 64\) does not match the input resolution 32"):
+        build_trainer_only("CoOp", "INPUT.SIZE", "(64, 64)")
+
+
 def test_coop_refuses_a_non_finite_loss(build_trainer_only):
     with pytest.raises(FloatingPointError, match="infinite or NaN"):
         build_trainer_only("CoOp").detect_anomaly(torch.tensor(float("nan")))

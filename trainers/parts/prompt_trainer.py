@@ -21,6 +21,14 @@ from .prompt_layout import build_prompt_layout
 from .text_encoder import TextEncoder
 
 
+def check_input_size(cfg, clip_model):
+    """Upstream's prompt learners assert it: a mismatch would only fail deep inside the image tower."""
+    resolution = clip_model.visual.input_resolution
+    if cfg.INPUT.SIZE[0] != resolution:
+        raise ValueError(f"INPUT.SIZE {tuple(cfg.INPUT.SIZE)} does not match the input resolution {resolution} of "
+                         f"MODEL.BACKBONE.NAME {cfg.MODEL.BACKBONE.NAME}; set INPUT.SIZE ({resolution}, {resolution})")
+
+
 class PromptTrainer(CachedTestFeatures, TrainerX):
     """Base of the prompt-learning trainers.
 
@@ -56,6 +64,7 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
         cfg = self.cfg
         self.precision = effective_precision(self.method_cfg.PREC, self.device)
         self.clip_model = load_clip(cfg, self.method_cfg.PREC, self.device)
+        check_input_size(cfg, self.clip_model)
         self.text_encoder = TextEncoder(self.clip_model, truncate=cfg.TRAINER.TEXT_ENCODER.TRUNCATE_AT_EOT)
         self.eval_cache = EvaluationCache(enabled=cfg.TRAINER.TEXT_FEATURES_ONCE_PER_EVAL)
         print("Building custom CLIP")
