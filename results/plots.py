@@ -4,6 +4,7 @@ Drawn on an explicit Agg canvas, so no display and no global matplotlib backend 
 An incomplete HM gets no bar but an `n/a` mark, so a missing run cannot pass for a low score.
 """
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -17,11 +18,13 @@ def hm_series(tables):
     return labels, series
 
 
-def plot_hm_bars(tables, path, title="Base-to-novel harmonic mean"):
-    """Write the chart to `path` as PNG (atomically); raises ValueError when there is nothing to plot."""
+def draw_hm_bars(tables, title="Base-to-novel harmonic mean"):
+    """The chart as a Figure; raises ValueError when there is nothing to plot."""
     if not tables or not tables[0].rows:
-        raise ValueError(f"No base-to-novel results to plot into {path}")
+        raise ValueError("No base-to-novel results to plot")
     labels, series = hm_series(tables)
+    # tab10 repeats after ten methods; a full sweep (baselines, ATP, AnchorOPT, ...) has more.
+    colors = colormaps["tab10" if len(series) <= 10 else "tab20"].colors
     figure = Figure(figsize=(max(6.0, 0.9 * len(labels) * max(1, len(series)) ** 0.5 + 2), 4.5))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -30,10 +33,11 @@ def plot_hm_bars(tables, path, title="Base-to-novel harmonic mean"):
     for index, (method, values) in enumerate(series.items()):
         offsets = positions - 0.4 + width * (index + 0.5)
         heights = [np.nan if value is None else value for value in values]
-        axes.bar(offsets, heights, width=width, label=method)
+        axes.bar(offsets, heights, width=width, label=method, color=colors[index % len(colors)])
         for offset, value in zip(offsets, values):
             if value is None:
                 axes.text(offset, 1, "n/a", rotation=90, ha="center", va="bottom", fontsize=7)
+    axes.set_xlim(-0.5, len(labels) - 0.5)  # groups with no bar at all (only n/a marks) stay in view
     axes.set_xticks(positions)
     axes.set_xticklabels(labels, rotation=30, ha="right")
     axes.set_ylabel("HM (%)")
@@ -41,5 +45,11 @@ def plot_hm_bars(tables, path, title="Base-to-novel harmonic mean"):
     axes.set_title(title)
     axes.legend(fontsize=8, ncols=min(4, len(series)))
     figure.tight_layout()
+    return figure
+
+
+def plot_hm_bars(tables, path, title="Base-to-novel harmonic mean"):
+    """Write the chart to `path` as PNG (atomically); raises ValueError when there is nothing to plot."""
+    figure = draw_hm_bars(tables, title)
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png", dpi=120)
