@@ -3,7 +3,9 @@
 `python scripts/benchmark.py [--device cpu|cuda] [--json PATH]` measures, in one run:
   * the text encoder alone over typical prompts, full 77 tokens against EOT truncation;
   * for each trainer: one training step, one evaluation over a synthetic test set of real-size images,
-    and peak GPU memory, with every shortcut off (and the method's configured precision) against ours.
+    and peak GPU memory, with every shortcut off and the original precision (fp16) against ours;
+  * AnchorOPT stage I: our text-only step against the original loop, which loads, augments and
+    encodes an image batch at every step although its loss never uses the images.
 Evaluation of base + new for 3 seeds is 6 evaluations: the original encodes images 6 times, ours
 fills the feature cache twice (base, new) and reads it 4 times, so its estimate is 2 cold + 4 warm.
 """
@@ -15,6 +17,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 import torch
 
@@ -27,25 +30,54 @@ import train  # noqa: E402
 import trainers.parts.cached_test_features  # noqa: E402,F401  (registers TRAINER.FEATURE_CACHE)
 from clip import tiny  # noqa: E402
 from clip.model import CLIP  # noqa: E402
+from dassl.utils import save_checkpoint  # noqa: E402
 from datasets.synthetic import make_synthetic_dataset  # noqa: E402
+from trainers.plugins.anchoropt_anchor import ANCHOR_PARAM_NAME  # noqa: E402
 
 VIT_B16 = dict(embed_dim=512, vision_width=768, vision_layers=12, patch_size=16, image_resolution=224,
                text_width=512, text_layers=12)
 # Class names of typical length (1-4 BPE tokens), cycled to the requested class count.
 CLASS_NAMES = ["dog", "golden retriever", "airliner", "sunflower", "mountain bike", "espresso", "red fox",
                "basketball court", "tabby cat", "school bus", "volcano", "stop sign"]
-# method config, extra options; every trainer trains on base classes (DePT's head exists only there).
-TRAINERS = {
-    "ZeroshotCLIP": ("CoOp/vit_b16", []),
-    "CoOp": ("CoOp/vit_b16", []),
-    "CoCoOp": ("CoCoOp/vit_b16_c4_ep10_batch1_ctxv1", []),
-    "MaPLe": ("MaPLe/vit_b16_c2_ep5_batch4_2ctx", []),
-    "DePT": ("DePT/vit_b16_ep10_bs4_lr35", []),
-    "CoOp_ATP": ("CoOp/vit_b16", ["TRAINER.ATPROMPT.USE_ATPROMPT", "True"]),
-    "DePT_ATP": ("DePT/vit_b16_ep10_bs4_lr35", ["TRAINER.ATPROMPT.USE_ATPROMPT", "True"]),
-}
-ORIGINAL_OPTS = ["TRAINER.TEXT_ENCODER.TRUNCATE_AT_EOT", "False", "TRAINER.FEATURE_CACHE.DIR", ""]
+ANCHOROPT_DESCRIPTIONS = 10  # TRAINER.ANCHOROPT.MAX_TEMPLATE_LENGTH of every non-ImageNet dataset
+# Every shortcut off: full 77-token text encoding, class text features and the AnchorOPT anchor branch
+# encoded at every use, every evaluation encoding its images.
+ORIGINAL_OPTS = [
+    "TRAINER.TEXT_ENCODER.TRUNCATE_AT_EOT", "False",
+    "TRAINER.TEXT_FEATURES_ONCE_PER_EVAL", "False",
+    "TRAINER.CACHE_FROZEN_TEXT_FEATURES", "False",
+    "TRAINER.FEATURE_CACHE.DIR", "",
+]
+ORIGINAL_PRECISION = "fp16"  # every upstream method's PREC (CPU runs fp32 whatever PREC says)
+PRECISION_SECTIONS = ("COOP", "COCOOP", "MAPLE")  # TRAINER.<section>.PREC read by the trainers below
 
+
+def precision_opts(prec):
+    return [item for section in PRECISION_SECTIONS for item in (f"TRAINER.{section}.PREC", prec)]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One trainer of the table: its method config and options; `stage_one` rows time the image-batched loop."""
+
+    config: str
+    opts: tuple = ()
+    stage_one: bool = False
+
+
+# Every trainer trains on base classes (DePT's head exists only there).
+TRAINERS = {
+    "ZeroshotCLIP": Row("CoOp/vit_b16"),
+    "CoOp": Row("CoOp/vit_b16"),
+    "CoCoOp": Row("CoCoOp/vit_b16_c4_ep10_batch1_ctxv1"),
+    "MaPLe": Row("MaPLe/vit_b16_c2_ep5_batch4_2ctx"),
+    "DePT": Row("DePT/vit_b16_ep10_bs4_lr35"),
+    "CoOp_ATP": Row("CoOp/vit_b16", ("TRAINER.ATPROMPT.USE_ATPROMPT", "True")),
+    "DePT_ATP": Row("DePT/vit_b16_ep10_bs4_lr35", ("TRAINER.ATPROMPT.USE_ATPROMPT", "True")),
+    "CoOp_AnchorOPT": Row("CoOp/vit_b16"),
+    "DePT_AnchorOPT": Row("DePT/vit_b16_ep10_bs4_lr35"),
+    "CoOp_Pretrain_Anchor": Row("CoOp/vit_b16", stage_one=True),
+}
 
 def synchronize(device):
     if device.type == "cuda":
@@ -105,41 +137,88 @@ def bench_text_encoder(device, n_classes, repeats):
 
 
 class Workspace:
-    """A ViT-B/16-shaped random checkpoint and a synthetic dataset of real-size images, in a temp folder."""
+    """A ViT-B/16-shaped random checkpoint, a synthetic dataset of real-size images, a random stage-I anchor
+    and a descriptions file for stage I, in a temp folder."""
 
-    def __init__(self, root, n_classes, test_per_class):
+    def __init__(self, root, n_classes, test_per_class, shape=VIT_B16):
         self.root = root
-        self.checkpoint = tiny.save_state_dict(tiny.tiny_vit_state_dict(**VIT_B16), os.path.join(root, "vit-b16.pt"))
+        self.image_size = shape["image_resolution"]
+        self.checkpoint = tiny.save_state_dict(tiny.tiny_vit_state_dict(**shape), os.path.join(root, "clip.pt"))
         self.dataset = make_synthetic_dataset(os.path.join(root, "data"), "Caltech101", n_classes=2 * n_classes,
                                               train_per_class=2, val_per_class=1, test_per_class=test_per_class,
-                                              image_size=224)
+                                              image_size=self.image_size)
         self.feature_cache = os.path.join(root, "feature_cache")
+        self.anchor_file = write_random_anchor(os.path.join(root, "anchor"), shape["text_width"])
+        self.descriptions_file = write_descriptions(os.path.join(root, "descriptions.json"), self.dataset.classnames)
 
+
+def write_random_anchor(directory, width):
+    """A stage-I checkpoint (`anchor_prompt_learner/model.pth.tar`, key `anchor_ctx_1` [1, width]) of random values."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        anchor = 0.02 * torch.randn(1, width)
+    folder = os.path.join(directory, "anchor_prompt_learner")
+    with contextlib.redirect_stdout(io.StringIO()):
+        save_checkpoint({"state_dict": {ANCHOR_PARAM_NAME: anchor}, "epoch": 1}, folder, model_name="model.pth.tar")
+    return os.path.join(folder, "model.pth.tar")
+
+
+def write_descriptions(path, classnames):
+    """CuPL-style {classname: [sentence, ...]} with sentences of a typical description's length."""
+    descriptions = {}
+    for name in (name.replace("_", " ") for name in classnames):
+        descriptions[name] = [f"a photo of a {name}, which has a distinctive shape and colour, seen from angle {index}."
+                              for index in range(ANCHOROPT_DESCRIPTIONS)]
+    with open(path, "w") as f:
+        json.dump(descriptions, f)
+    return path
 
 def build_trainer(workspace, name, device, batch_size, opts):
-    config, extra = TRAINERS[name]
+    row = TRAINERS[name]
     argv = [
         "--no-train", "--root", workspace.dataset.root, "--seed", "1", "--trainer", name,
         "--dataset-config-file", workspace.dataset.config_file,
-        "--config-file", os.path.join(REPO_ROOT, "configs", "trainers", config + ".yaml"),
+        "--config-file", os.path.join(REPO_ROOT, "configs", "trainers", row.config + ".yaml"),
         "--output-dir", tempfile.mkdtemp(dir=workspace.root),
         "MODEL.BACKBONE.NAME", workspace.checkpoint, "USE_CUDA", str(device.type == "cuda"),
-        "DATASET.NUM_SHOTS", "2", "DATASET.SUBSAMPLE_CLASSES", "base", "DATALOADER.NUM_WORKERS", "0",
-        "DATALOADER.TRAIN_X.BATCH_SIZE", str(batch_size), "DATALOADER.TEST.BATCH_SIZE", "8", *extra, *opts,
+        "INPUT.SIZE", f"({workspace.image_size}, {workspace.image_size})", "DATASET.NUM_SHOTS", "2", "DATASET.SUBSAMPLE_CLASSES", "base", "DATALOADER.NUM_WORKERS", "0",
+        "DATALOADER.TRAIN_X.BATCH_SIZE", str(batch_size), "DATALOADER.TEST.BATCH_SIZE", "8",
+        "TRAINER.ANCHOROPT.ANCHOR_PATH", workspace.anchor_file,
+        "TRAINER.ANCHOROPT.DESCRIPTIONS_FILE", workspace.descriptions_file,
+        *row.opts, *opts,
     ]
     with contextlib.redirect_stdout(io.StringIO()):
         return train.main(train.build_parser().parse_args(argv))
 
-
 def train_step_seconds(trainer, repeats):
-    """Median time of `forward_backward` on one fixed batch (None for trainers that do not train)."""
+    """Fastest `forward_backward` on one fixed batch (None for trainers that do not train)."""
     if not trainer.get_model_names():
         return None
     batch = next(iter(trainer.train_loader_x))
-    trainer.set_model_mode("train")
-    trainer.batch_idx, trainer.num_batches = 0, sys.maxsize
+    prepare_training(trainer)
     return timed(lambda: trainer.forward_backward(batch), trainer.device, repeats)
 
+
+def image_batched_step_seconds(trainer, repeats):
+    """Upstream stage I: each step also loads, augments and encodes an image batch, then discards it."""
+    batches = endless(trainer.dm.train_loader_x)
+    prepare_training(trainer)
+
+    def step():
+        trainer.encode_images(next(batches)["img"].to(trainer.device))
+        trainer.forward_backward(None)
+
+    return timed(step, trainer.device, repeats)
+
+
+def prepare_training(trainer):
+    trainer.set_model_mode("train")
+    trainer.batch_idx, trainer.num_batches = 0, sys.maxsize
+
+
+def endless(loader):
+    while True:
+        yield from loader
 
 def evaluation_seconds(trainer):
     synchronize(trainer.device)
@@ -150,12 +229,12 @@ def evaluation_seconds(trainer):
     return time.perf_counter() - start
 
 
-def measure(workspace, name, device, batch_size, repeats, opts, warm_eval):
+def measure(workspace, name, device, batch_size, repeats, opts, warm_eval, step_seconds=train_step_seconds):
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)
     trainer = build_trainer(workspace, name, device, batch_size, opts)
-    result = {"train_step_s": train_step_seconds(trainer, repeats), "eval_s": evaluation_seconds(trainer)}
+    result = {"train_step_s": step_seconds(trainer, repeats), "eval_s": evaluation_seconds(trainer)}
     if warm_eval:
         result["eval_warm_s"] = evaluation_seconds(trainer)
     if device.type == "cuda":
@@ -168,7 +247,11 @@ def ratio(numerator, denominator):
 
 
 def bench_trainer(workspace, name, device, batch_size, repeats, ours_opts):
-    original = measure(workspace, name, device, batch_size, repeats, ORIGINAL_OPTS, warm_eval=False)
+    """Original (every shortcut off, fp16) against ours; stage I's original also runs the image-batched loop."""
+    original_step = image_batched_step_seconds if TRAINERS[name].stage_one else train_step_seconds
+    original = measure(workspace, name, device, batch_size, repeats,
+                       [*ORIGINAL_OPTS, *precision_opts(ORIGINAL_PRECISION)], warm_eval=False,
+                       step_seconds=original_step)
     ours = measure(workspace, name, device, batch_size, repeats,
                    ["TRAINER.FEATURE_CACHE.DIR", os.path.join(workspace.feature_cache, name), *ours_opts], warm_eval=True)
     three_seeds_original = 6 * original["eval_s"]
@@ -182,7 +265,6 @@ def bench_trainer(workspace, name, device, batch_size, repeats, ours_opts):
         "peak_memory_ratio": ratio(ours.get("peak_memory_mib"), original.get("peak_memory_mib")),
     }
 
-
 def format_ratio(value):
     return "-" if value is None else f"{value:.2f}x"
 
@@ -192,11 +274,11 @@ def print_table(report):
     print(f"Text encoder, ViT-B/16 shape, {text['classes']} typical prompts ({text['tokens_kept']} of 77 tokens kept; "
           f"max |diff| {text['max_abs_difference']:.2e}): forward {format_ratio(text['forward_speedup'])}, "
           f"forward+backward {format_ratio(text['train_speedup'])}")
-    header = f"{'trainer':<14} {'train step':>11} {'eval (1)':>9} {'eval 3 seeds b+n':>17} {'peak mem ours/orig':>19}"
+    header = f"{'trainer':<20} {'train step':>11} {'eval (1)':>9} {'eval 3 seeds b+n':>17} {'peak mem ours/orig':>19}"
     print(header)
     print("-" * len(header))
     for name, row in report["trainers"].items():
-        print(f"{name:<14} {format_ratio(row['train_step_speedup']):>11} {format_ratio(row['eval_speedup']):>9} "
+        print(f"{name:<20} {format_ratio(row['train_step_speedup']):>11} {format_ratio(row['eval_speedup']):>9} "
               f"{format_ratio(row['base_new_3_seeds_eval_speedup']):>17} {format_ratio(row['peak_memory_ratio']):>19}")
 
 
@@ -223,10 +305,7 @@ def main(args):
     test_per_class = args.test_per_class or (2 if on_cpu else 10)
     batch_size = args.batch_size or (1 if on_cpu else 32)
     repeats = args.repeats or (1 if on_cpu else 10)
-    ours_opts = []
-    if args.ours_prec:
-        ours_opts = [f"TRAINER.{section}.PREC" for section in ("COOP", "COCOOP", "MAPLE")]
-        ours_opts = [item for key in ours_opts for item in (key, args.ours_prec)]
+    ours_opts = precision_opts(args.ours_prec) if args.ours_prec else []
     report = {"device": str(device), "classes": n_classes, "test_images": n_classes * test_per_class,
               "batch_size": batch_size, "text_encoder": bench_text_encoder(device, args.text_classes, max(repeats, 3)), "trainers": {}}
     with tempfile.TemporaryDirectory(prefix="benchmark-") as root:

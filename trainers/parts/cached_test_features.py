@@ -16,6 +16,10 @@ def add_feature_cache_keys(cfg):
     # Class text features encoded once per evaluation when prompts do not depend on the image
     # (False = once per test batch, as the original code does)
     cfg.TRAINER.TEXT_FEATURES_ONCE_PER_EVAL = True
+    # Text features of frozen branches (the AnchorOPT anchor branch) encoded once per run; False = at
+    # every training step and test batch, as the original code does (W-G10). Zero-shot weights and stage-I
+    # description features are encoded once per run upstream too, so they have no per-use variant.
+    cfg.TRAINER.CACHE_FROZEN_TEXT_FEATURES = True
 
 
 class CachedTestFeatures:

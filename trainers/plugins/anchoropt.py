@@ -239,8 +239,9 @@ class AnchorOPTMixin:
         layout = self.prompt_learner
         self.anchor_prompt = AnchorPrompt(layout.classnames, self.clip_model, layout.anchor).to(self.device)
         self.anchor_prompt.requires_grad_(False)
-        with torch.no_grad():
-            self.anchor_text_features = self.anchor_prompt.text_features(self.text_encoder)
+        self._anchor_text_features = None
+        if self.cfg.TRAINER.CACHE_FROZEN_TEXT_FEATURES:
+            self._anchor_text_features = self.anchor_text_features()
         if layout.test_position == "sample":
             self.eval_cache = EvaluationCache(enabled=False)  # P, hence the text features, change per test batch
         self._encoded_images = (None, None)
@@ -256,7 +257,14 @@ class AnchorOPTMixin:
         if not self.frozen_image_encoder or seen_images is not images:
             with torch.no_grad():
                 features = self.clip_model.encode_image(images.type(self.dtype))
-        return cosine_logits(features.detach(), self.anchor_text_features, self.logit_scale)
+        return cosine_logits(features.detach(), self.anchor_text_features(), self.logit_scale)
+
+    @torch.no_grad()
+    def anchor_text_features(self):
+        """Frozen anchor-branch features [C, E]: encoded once per run, or at every use as upstream does (W-G10)."""
+        if self._anchor_text_features is not None:
+            return self._anchor_text_features
+        return self.anchor_prompt.text_features(self.text_encoder)
 
     def logits(self, images, text_features=None):
         with self.prompt_learner.shared_positions():

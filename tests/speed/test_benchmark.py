@@ -1,0 +1,40 @@
+"""scripts/benchmark.py on a tiny CLIP: the AnchorOPT and stage-I rows build from the files it writes."""
+import os
+import sys
+
+import pytest
+import torch
+
+from dassl.utils import load_checkpoint
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO_ROOT, "scripts"))
+import benchmark  # noqa: E402
+
+TINY = dict(embed_dim=32, vision_width=64, vision_layers=1, patch_size=16, image_resolution=32, text_width=64,
+            text_layers=2)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    return benchmark.Workspace(str(tmp_path_factory.mktemp("benchmark")), n_classes=2, test_per_class=1, shape=TINY)
+
+
+def test_random_anchor_file_is_a_stage_one_checkpoint(workspace):
+    anchor = load_checkpoint(workspace.anchor_file)["state_dict"]["anchor_ctx_1"]
+    assert anchor.shape == (1, TINY["text_width"])
+
+
+@pytest.mark.parametrize("name", ["CoOp_AnchorOPT", "CoOp_Pretrain_Anchor"])
+def test_row_times_original_and_ours(workspace, name):
+    row = benchmark.bench_trainer(workspace, name, torch.device("cpu"), batch_size=1, repeats=1, ours_opts=[])
+    assert row["train_step_speedup"] > 0 and row["base_new_3_seeds_eval_speedup"] > 0
+    assert row["peak_memory_ratio"] is None
+
+
+def test_original_runs_switch_every_shortcut_off(workspace):
+    trainer = benchmark.build_trainer(workspace, "CoOp_AnchorOPT", torch.device("cpu"), 1,
+                                      [*benchmark.ORIGINAL_OPTS, *benchmark.precision_opts("fp16")])
+    cfg = trainer.cfg.TRAINER
+    assert not cfg.TEXT_ENCODER.TRUNCATE_AT_EOT and not cfg.TEXT_FEATURES_ONCE_PER_EVAL
+    assert not cfg.CACHE_FROZEN_TEXT_FEATURES and cfg.FEATURE_CACHE.DIR == "" and cfg.COOP.PREC == "fp16"
