@@ -2,12 +2,13 @@
 import pytest
 import torch
 
-import train
 from clip.model import CLIP
 from trainers.cocoop import CoCoOp
 from trainers.coop import CoOp
 from trainers.dept import DePT
 from trainers.maple import add_coupling, maple_context
+
+from .stub_trainers import stub_trainer
 
 CLASSNAMES = ["flower", "red car", "dog"]
 
@@ -19,14 +20,6 @@ def vit_b16_widths():
         return CLIP(embed_dim=512, image_resolution=32, vision_layers=1, vision_width=768, vision_patch_size=16,
                     context_length=77, vocab_size=49408, transformer_width=512, transformer_heads=8,
                     transformer_layers=1).eval()
-
-
-def stub_trainer(trainer_class, clip_model, *opts):
-    """A trainer with only what `build_learner` reads: its config and the CLIP."""
-    trainer = trainer_class.__new__(trainer_class)
-    trainer.cfg = train.setup_cfg(train.build_parser().parse_args(list(opts)))
-    trainer.clip_model = clip_model
-    return trainer
 
 
 def trainable_count(trainer, learner):
