@@ -12,6 +12,7 @@ from .world import ATTRIBUTE_KINDS
 # The last template puts the class name as far back as ATPrompt's and AnchorOPT's prompts do.
 NAME_TEMPLATES = ("a photo of a {}.", "a {}.", "an image of a {}.", "a drawing of a {}.", "this is a photo of one {}.")
 
+
 def class_caption(spec):
     """The caption of a class with every attribute named: the zero-shot template's sentence."""
     return NAME_TEMPLATES[0].format(spec.name)

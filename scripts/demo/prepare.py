@@ -12,6 +12,8 @@ import json
 import os
 import time
 
+import torch
+
 from dassl.utils import read_json, write_json
 
 from .dataset_writer import DatasetSize, write_dataset
@@ -64,7 +66,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output-dir", default="output/demo", help="where the dataset and the tiny CLIP go")
     parser.add_argument("--seed", type=int, default=1, help="seed of the world, the images and the pretraining")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads for pretraining (the model is too small to gain much from more, "
+                             "and on a busy machine extra threads contend badly)")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     report = prepare(args.output_dir, args.seed)
     accuracy = report["zero_shot_accuracy"]
     print(json.dumps(report, indent=2))

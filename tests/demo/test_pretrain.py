@@ -6,8 +6,8 @@ from scripts.demo.pretrain import (
 )
 from scripts.demo.world import base_and_novel, world_classes
 
-SMALL = TinyClipSize(embed_dim=32, image_resolution=16, patch_size=8, vision_width=64, vision_layers=1,
-                     text_width=64, text_layers=1)
+SMALL = TinyClipSize(embed_dim=32, image_resolution=16, vision_layers=1, vision_width=64, vision_patch_size=8,
+                     transformer_width=64, transformer_layers=1)
 
 
 def test_a_caption_matches_every_image_its_mentioned_attributes_fit():
