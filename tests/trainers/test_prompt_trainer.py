@@ -121,3 +121,10 @@ def test_checkpoint_path_defaults_to_latest_epoch(tmp_path):
     assert checkpoint_path(str(tmp_path), -1).endswith("model.pth.tar-10")
     with pytest.raises(FileNotFoundError, match="model.pth.tar-7"):
         checkpoint_path(str(tmp_path), 7)
+
+
+def test_checkpoint_path_prefers_the_best_val_checkpoint_when_no_epoch_is_given(tmp_path):
+    for name in ("model.pth.tar-10", "model-best.pth.tar"):
+        (tmp_path / name).write_bytes(b"")
+    assert checkpoint_path(str(tmp_path)).endswith("model-best.pth.tar")
+    assert checkpoint_path(str(tmp_path), -1).endswith("model.pth.tar-10")

@@ -5,8 +5,14 @@ import re
 CHECKPOINT_FILE = re.compile(r"^model\.pth\.tar-(\d+)$")
 
 
+BEST_CHECKPOINT = "model-best.pth.tar"  # written only by TEST.FINAL_MODEL best_val runs
+
+
 def checkpoint_path(directory, epoch=None):
-    """`<directory>/model.pth.tar-<epoch>`; the latest saved epoch when `epoch` is None or negative."""
+    """`<directory>/model.pth.tar-<epoch>`; without an epoch the best_val checkpoint if the run wrote one,
+    else (and for a negative epoch) the latest saved epoch."""
+    if epoch is None and os.path.isfile(os.path.join(directory, BEST_CHECKPOINT)):
+        return os.path.join(directory, BEST_CHECKPOINT)
     if epoch is None or epoch < 0:
         epochs = [int(m.group(1)) for m in map(CHECKPOINT_FILE.match, _listdir(directory)) if m]
         if not epochs:
