@@ -60,6 +60,16 @@ def present_class_mask(dataset_dir, image_dir):
     return torch.tensor([wnid in present for wnid in wnids])
 
 
+def present_class_rows(head_tensor, mask, classnames_file):
+    """The head rows of the present classes; the head must have one row per line of classnames.txt."""
+    if head_tensor.shape[0] != mask.numel():
+        raise ValueError(
+            f"The DePT head has {head_tensor.shape[0]} classes but {classnames_file} lists {mask.numel()}: "
+            "the source model must be trained on ImageNet with the same classnames.txt"
+        )
+    return head_tensor[mask.to(head_tensor.device)]
+
+
 @TRAINER_REGISTRY.register()
 class DePT(CoOp):
     learner_name = "PromptLearner"
@@ -138,6 +148,7 @@ class DePT(CoOp):
         if self.cfg.DATASET.NAME in HEAD_SLICED_DATASETS and key in state_dict:
             dataset = self.dm.dataset
             mask = present_class_mask(dataset.dataset_dir, dataset.image_dir)
+            classnames_file = os.path.join(dataset.dataset_dir, "classnames.txt")
             for name in (key, "linear_probe_proj.bias"):
-                state_dict[name] = state_dict[name][mask.to(state_dict[name].device)]
+                state_dict[name] = present_class_rows(state_dict[name], mask, classnames_file)
         return state_dict

@@ -9,7 +9,7 @@ from yacs.config import CfgNode
 
 import train
 from dassl.optim import build_lr_scheduler
-from trainers.dept import DePT, is_base_like, present_class_mask, staged_param_groups
+from trainers.dept import DePT, is_base_like, present_class_mask, present_class_rows, staged_param_groups
 from trainers.parts.logits import cosine_logits
 
 
@@ -142,6 +142,16 @@ def test_head_rows_kept_for_present_imagenet_variant_classes(tmp_path):
     for folder in ("n03", "n01", "README.txt"):
         (images / folder).mkdir(parents=True)
     assert present_class_mask(str(tmp_path), str(images)).tolist() == [True, False, True]
+
+
+def test_head_rows_of_present_classes_are_sliced_from_a_matching_head():
+    head = torch.arange(6.0).reshape(3, 2)
+    assert present_class_rows(head, torch.tensor([True, False, True]), "classnames.txt").tolist() == [[0, 1], [4, 5]]
+
+
+def test_head_of_another_class_count_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"DePT head has 2 classes but .*classnames.txt lists 3"):
+        present_class_rows(torch.zeros(2, 4), torch.tensor([True, False, True]), "imagenet-adversarial/classnames.txt")
 
 
 def test_staged_groups_match_children_by_substring():
