@@ -11,7 +11,8 @@
 #                OPTIM.MAX_EPOCH and DATASET.NUM_SHOTS given here also replace the settings' EPOCHS and
 #                SHOTS, so folder names, --load-epoch and the finished-run check follow them.
 #
-# A trainer's settings live in one file, scripts/<method>/<Trainer>.conf (or *_<Trainer>.conf):
+# A trainer's settings live in one file, scripts/<method>/<Trainer>.conf (or *_<Trainer>.conf), or
+# configs/<plug-in>/<Trainer>.conf for the ATPrompt and AnchorOPT trainers:
 # `KEY=value` lines, `#` comments. `<scope>.KEY=value` overrides KEY for one dataset config stem
 # (e.g. `imagenet.EPOCHS=50`) or for the cross-dataset protocol (`xd.EPOCHS=5`). `{KEY}` in a value
 # is replaced by that key's value in the same scope. Keys read here: CONFIG_DIR, CONFIG, SHOTS,
@@ -79,9 +80,9 @@ use_trainer() {
     else
         local matches=()
         shopt -s nullglob
-        matches=("$SCRIPTS_DIR"/*/"$TRAINER".conf "$SCRIPTS_DIR"/*/*_"$TRAINER".conf)
+        matches=("$SCRIPTS_DIR"/*/"$TRAINER".conf "$SCRIPTS_DIR"/*/*_"$TRAINER".conf "$REPO_ROOT"/configs/*/"$TRAINER".conf)
         shopt -u nullglob
-        (( ${#matches[@]} == 1 )) || die "need exactly one settings file scripts/<method>/$TRAINER.conf for trainer $TRAINER, found ${#matches[@]}${matches[*]:+: ${matches[*]}} (or set SETTINGS_FILE)"
+        (( ${#matches[@]} == 1 )) || die "need exactly one settings file scripts/<method>/$TRAINER.conf or configs/<plug-in>/$TRAINER.conf for trainer $TRAINER, found ${#matches[@]}${matches[*]:+: ${matches[*]}} (or set SETTINGS_FILE)"
         SETTINGS=${matches[0]}
     fi
     read_settings "$SETTINGS"

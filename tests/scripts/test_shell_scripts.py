@@ -160,3 +160,11 @@ def test_missing_backbone_file_is_a_clear_error(tmp_path):
     result = _run("coop/base2new_train.sh", "dtd", "1", tmp_path=tmp_path, BACKBONE="missing.pt")
     assert result.returncode == 1
     assert result.stderr.startswith("error: BACKBONE file not found: missing.pt")
+
+
+@pytest.mark.parametrize("trainer, script", [("CoOp_ATP", "coop/atprompt_base2new_train.sh"),
+                                             ("MaPLe_AnchorOPT", "maple/anchoropt_base2new_train.sh")])
+def test_sweep_finds_plug_in_settings_and_trains_as_the_method_script(trainer, script, tmp_path):
+    sweep = _run("base2new.sh", trainer, "dtd", "1", tmp_path=tmp_path)
+    assert sweep.returncode == 0, sweep.stderr
+    assert _commands(sweep)[0] == _commands(_run(script, "dtd", "1", tmp_path=tmp_path))[0]
