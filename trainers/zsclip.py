@@ -22,6 +22,19 @@ class ZeroshotCLIP(CachedTestFeatures, TrainerX):
     def templates(self):
         return [dataset_template(self.cfg.DATASET.NAME, self.cfg.TRAINER.ZSCLIP.TEMPLATE)]
 
+    def build_data_loader(self):
+        """Nothing trains, so no few-shot draw: upstream's unseeded draw wrote shot_16-seed_-1.pkl into the
+        cache every method shares (spec 5.5). Test and val splits, base/new halves included, are unchanged."""
+        cfg = self.cfg
+        self.cfg = cfg.clone()
+        self.cfg.defrost()
+        self.cfg.DATASET.NUM_SHOTS = -1
+        self.cfg.freeze()
+        try:
+            super().build_data_loader()
+        finally:
+            self.cfg = cfg
+
     def build_model(self):
         self.clip_model = load_clip(self.cfg, "fp16", self.device)
         templates = self.templates()

@@ -1,7 +1,11 @@
 """Zero-shot CLIP: per-dataset templates and the template ensemble."""
+import os
+
 import pytest
 import torch
 
+from tests.fixtures.dataset_fixtures import make_synthetic_dataset
+from tests.trainers.train_runs import run_train
 from trainers import zsclip
 from trainers.parts.templates import IMAGENET_TEMPLATES, IMAGENET_TEMPLATES_SELECT, dataset_template, ensemble_templates
 from trainers.parts.zero_shot import template_text_features
@@ -50,6 +54,17 @@ SPEC_TEMPLATES = {  # spec 3.1 (CoOp's table)
 @pytest.mark.parametrize("dataset_name", sorted(SPEC_TEMPLATES))
 def test_dataset_template_table(dataset_name):
     assert dataset_template(dataset_name) == SPEC_TEMPLATES[dataset_name]
+
+
+def test_nothing_is_drawn_or_cached_for_training(tiny_vit_checkpoint, tmp_path):
+    """Spec 5.5: the dataset config's NUM_SHOTS 16 without a seed must not write shot_*-seed_-1.pkl."""
+    data = make_synthetic_dataset(tmp_path / "data", "Caltech101", n_classes=4, test_per_class=2)
+    trainer = run_train(data, tiny_vit_checkpoint, "ZeroshotCLIP", tmp_path / "out", flags=["--no-train"],
+                        opts=["SEED", "-1", "DATASET.SUBSAMPLE_CLASSES", "new"])
+    fewshot_dir = os.path.join(trainer.dm.dataset.dataset_dir, "split_fewshot")
+    assert not os.path.isdir(fewshot_dir) or not os.listdir(fewshot_dir)
+    assert trainer.cfg.DATASET.NUM_SHOTS == 2 and len(trainer.dm.dataset.test) == 2 * 2
+    assert trainer.dm.dataset.classnames == data.classnames[2:]
 
 
 def test_template_lists():
