@@ -24,7 +24,7 @@ class ZeroshotCLIP(CachedTestFeatures, TrainerX):
 
     def build_data_loader(self):
         """Nothing trains, so no few-shot draw: upstream's unseeded draw wrote shot_16-seed_-1.pkl into the
-        cache every method shares (spec 5.5). Test and val splits, base/new halves included, are unchanged."""
+        cache every method shares (spec 5.5). The test split, base/new halves included, is unchanged."""
         cfg = self.cfg
         self.cfg = cfg.clone()
         self.cfg.defrost()
