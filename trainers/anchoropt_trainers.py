@@ -57,7 +57,14 @@ class DePT_AnchorOPT(AnchorOPTMixin, DePT):
     builds_discarded_anchor_learner = True
 
     def adapt_loaded_state(self, state_dict):
-        """Upstream saves the bare prompt learner (`ctx`, `ctx_pos_params`): file those under `prompt_learner.`."""
+        """Upstream saves the bare prompt learner (`ctx`, `ctx_pos_params`): file those under `prompt_learner.`.
+        It saves no head or FiLM either (W-C10): those keep their initial values, named in a warning."""
         learned = {name for name, _ in self.prompt_learner.named_parameters()}
         renamed = {(f"prompt_learner.{key}" if key in learned else key): value for key, value in state_dict.items()}
-        return super().adapt_loaded_state(renamed)
+        current = self.model.state_dict()
+        unsaved_head = sorted(name for name, _ in self.model.named_parameters()
+                              if not name.startswith("prompt_learner.") and name not in renamed)
+        if unsaved_head:
+            print(f"Warning: the checkpoint holds no {unsaved_head} (upstream saves no DePT head); "
+                  "they keep their initial values")
+        return super().adapt_loaded_state({**{name: current[name] for name in unsaved_head}, **renamed})

@@ -32,3 +32,12 @@ def without_class_buffers(state_dict, module):
     """Drop the saved copies of `module`'s buffers: token buffers encode the training class list."""
     rebuilt = {name for name, _ in module.named_buffers()}
     return {key: value for key, value in state_dict.items() if key not in rebuilt}
+
+
+def require_learned_tensors(module, state_dict, path):
+    """Loads are non-strict only for buffers and frozen weights: a learned tensor absent from the file
+    (a renamed key, another trainer's checkpoint) would silently stay at its random init (W-G6)."""
+    missing = sorted(name for name, param in module.named_parameters() if param.requires_grad and name not in state_dict)
+    if missing:
+        raise KeyError(f'Checkpoint "{path}" holds no learned {missing}; was it saved by another trainer or '
+                       f"configuration? Pass the --model-dir of a run of this trainer and config")

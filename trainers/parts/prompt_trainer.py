@@ -12,7 +12,7 @@ from dassl.utils import load_checkpoint, load_pretrained_weights
 
 from .amp import autocast_dtype, grad_scaler
 from .cached_test_features import CachedTestFeatures
-from .checkpoint import checkpoint_path, without_class_buffers
+from .checkpoint import checkpoint_path, require_learned_tensors, without_class_buffers
 from .clip_setup import load_clip
 from .eval_cache import EvaluationCache
 from .logits import cosine_logits
@@ -171,6 +171,7 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
             checkpoint = load_checkpoint(path)
             module = self._models[name]
             state_dict = self.adapt_loaded_state(without_class_buffers(checkpoint["state_dict"], module))
+            require_learned_tensors(module, state_dict, path)
             print(f'Loading weights to {name} from "{path}" (epoch = {checkpoint["epoch"]})')
             module.load_state_dict(state_dict, strict=False)
 

@@ -300,14 +300,6 @@ class AnchorOPTMixin:
             return prompt_logits
         return (prompt_logits + self.anchor_logits(images)) / 2
 
-    def adapt_loaded_state(self, state_dict):
-        """Loads stay non-strict (token buffers belong to the training classes); missing learned tensors are named."""
-        state_dict = super().adapt_loaded_state(state_dict)
-        missing = sorted(name for name, _ in self.model.named_parameters() if name not in state_dict)
-        if missing:
-            print(f"Warning: the checkpoint holds no {missing}; they keep their initial values")
-        return state_dict
-
     def after_train(self):
         position_probs = torch.softmax(self.prompt_learner.position_logits.detach().float(), dim=-1)
         print(f"Position matrix softmax(Π) rows:\n{position_probs.cpu().numpy().round(3)}")
