@@ -39,5 +39,5 @@ def require_learned_tensors(module, state_dict, path):
     (a renamed key, another trainer's checkpoint) would silently stay at its random init (W-G6)."""
     missing = sorted(name for name, param in module.named_parameters() if param.requires_grad and name not in state_dict)
     if missing:
-        raise KeyError(f'Checkpoint "{path}" holds no learned {missing}; was it saved by another trainer or '
+        raise ValueError(f'Checkpoint "{path}" holds no learned {missing}; was it saved by another trainer or '
                        f"configuration? Pass the --model-dir of a run of this trainer and config")

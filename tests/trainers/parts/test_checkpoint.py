@@ -21,7 +21,7 @@ def test_learned_tensors_present_pass_without_buffers_or_frozen_weights():
 
 def test_missing_learned_tensor_names_the_key_and_the_file():
     learner = TinyLearner()
-    with pytest.raises(KeyError, match=r"model\.pth\.tar-5.*\['ctx'\]"):
+    with pytest.raises(ValueError, match=r"model\.pth\.tar-5.*\['ctx'\]"):
         require_learned_tensors(learner, {"context": torch.ones(2, 4)}, "run/prompt_learner/model.pth.tar-5")
 
 
