@@ -88,10 +88,11 @@ OPTS=("${DEMO_OPTS[@]}" OPTIM.MAX_EPOCH "$ANCHOR_EPOCHS" TRAINER.ANCHOROPT.ANCHO
       TRAINER.ANCHOROPT.DESCRIPTIONS_FILE "$DEMO_DIR/procedural_world/descriptions.json")
 train_py "$ANCHOR_DIR" "$DATASET" base "$SEED"
 
-# Step 5: AnchorOPT stage II on CoOp with that anchor (noise-free positions at test: deterministic scores).
+# Step 5: AnchorOPT stage II on CoOp with that anchor. Pooled at the real EOS (upstream reads the "."
+# before it, which only a large CLIP tolerates) and with noise-free positions at test (deterministic).
 base_to_novel anchoropt_train_py CoOp_AnchorOPT 10 OPTIM.LR 0.02 TRAINER.ANCHOROPT.N_CTX 4 \
     TRAINER.ANCHOROPT.PROMPT_CE_WEIGHT 1.0 TRAINER.ANCHOROPT.KD_WEIGHT 10.0 TRAINER.ANCHOROPT.KD_TEMPERATURE 2.0 \
-    TRAINER.ANCHOROPT.TEST_POSITION argmax \
+    TRAINER.ANCHOROPT.POOL_INDEX eos TRAINER.ANCHOROPT.TEST_POSITION argmax \
     TRAINER.ANCHOROPT.ANCHOR_PATH "$ANCHOR_DIR/anchor_prompt_learner/model.pth.tar-$ANCHOR_EPOCHS"
 
 # Step 6: the table and the chart.
