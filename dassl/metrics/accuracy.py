@@ -1,5 +1,3 @@
-import torch
-
 
 def compute_accuracy(output, target, topk=(1,)):
     """Top-k accuracies in percent, each a 1-element float tensor."""

@@ -1,5 +1,4 @@
 """AnchorOPT stage-II numerics: the sampled position matrix and the ensemble-distillation loss."""
-import torch
 import torch.nn.functional as F
 
 
