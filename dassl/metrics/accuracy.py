@@ -1,4 +1,3 @@
-
 def compute_accuracy(output, target, topk=(1,)):
     """Top-k accuracies in percent, each a 1-element float tensor."""
     if isinstance(output, (tuple, list)):
