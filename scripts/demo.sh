@@ -41,30 +41,14 @@ DEMO_OPTS=(
 )
 CONFIG_PATH=configs/trainers/CoOp/vit_b16.yaml
 
-# anchoropt_train_py OUTPUT_DIR DATASET SUBSAMPLE SEED [train.py arguments...]: train_py through
-# scripts/demo/train_anchoropt.py (its docstring says why), skipped if finished.
-anchoropt_train_py() {
-    local output_dir=$1 subsample=$3 seed=$4
-    shift 4
-    if run_finished "$output_dir"; then
-        echo "skip (finished): $output_dir"
-        return 0
-    fi
-    "$PYTHON" -m scripts.demo.train_anchoropt --root "$DATA" --seed "$seed" --trainer "$TRAINER" \
-        --dataset-config-file "$(dataset_config_path "$DATASET")" --config-file "$CONFIG_PATH" \
-        --output-dir "$output_dir" "$@" "${OPTS[@]}" DATASET.NUM_SHOTS "$SHOTS" DATASET.SUBSAMPLE_CLASSES "$subsample"
-}
-
-# base_to_novel RUNNER TRAINER EPOCHS [train.py options...]: train on base classes with RUNNER
-# (train_py or anchoropt_train_py), evaluate the last epoch on new ones.
+# base_to_novel TRAINER EPOCHS [train.py options...]: train on base classes, evaluate the last epoch on new ones.
 base_to_novel() {
-    local runner=$1 epochs=$3 train_dir=$RUNS/$2/seed$SEED
-    TRAINER=$2
-    shift 3
+    local epochs=$2 train_dir=$RUNS/$1/seed$SEED
+    TRAINER=$1
+    shift 2
     OPTS=("${DEMO_OPTS[@]}" OPTIM.MAX_EPOCH "$epochs" "$@")
-    "$runner" "$train_dir" "$DATASET" base "$SEED"
-    "$runner" "$train_dir/evaluation" "$DATASET" new "$SEED" --eval-only --model-dir "$train_dir" \
-        --load-epoch "$epochs"
+    train_py "$train_dir" "$DATASET" base "$SEED"
+    train_py "$train_dir/evaluation" "$DATASET" new "$SEED" --eval-only --model-dir "$train_dir" --load-epoch "$epochs"
 }
 
 # Step 2: zero-shot CLIP on each half.
@@ -75,8 +59,8 @@ for split in base new; do
 done
 
 # Step 3: CoOp and CoOp+ATPrompt (attribute words the tiny CLIP learned: "color", "shape").
-base_to_novel train_py CoOp 10 OPTIM.LR 0.02 TRAINER.COOP.N_CTX 4
-base_to_novel train_py CoOp_ATP 10 OPTIM.LR 0.02 TRAINER.COOP.N_CTX 1 TRAINER.ATPROMPT.USE_ATPROMPT True \
+base_to_novel CoOp 10 OPTIM.LR 0.02 TRAINER.COOP.N_CTX 4
+base_to_novel CoOp_ATP 10 OPTIM.LR 0.02 TRAINER.COOP.N_CTX 1 TRAINER.ATPROMPT.USE_ATPROMPT True \
     TRAINER.ATPROMPT.ATT_NUM 2 TRAINER.ATPROMPT.ATT1_TEXT color TRAINER.ATPROMPT.ATT2_TEXT shape \
     TRAINER.ATPROMPT.N_ATT1 1 TRAINER.ATPROMPT.N_ATT2 1
 
@@ -90,7 +74,7 @@ train_py "$ANCHOR_DIR" "$DATASET" base "$SEED"
 
 # Step 5: AnchorOPT stage II on CoOp with that anchor. Pooled at the real EOS (upstream reads the "."
 # before it, which only a large CLIP tolerates) and with noise-free positions at test (deterministic).
-base_to_novel anchoropt_train_py CoOp_AnchorOPT 10 OPTIM.LR 0.02 TRAINER.ANCHOROPT.N_CTX 4 \
+base_to_novel CoOp_AnchorOPT 10 OPTIM.LR 0.02 TRAINER.ANCHOROPT.N_CTX 4 \
     TRAINER.ANCHOROPT.PROMPT_CE_WEIGHT 1.0 TRAINER.ANCHOROPT.KD_WEIGHT 10.0 TRAINER.ANCHOROPT.KD_TEMPERATURE 2.0 \
     TRAINER.ANCHOROPT.POOL_INDEX eos TRAINER.ANCHOROPT.TEST_POSITION argmax \
     TRAINER.ANCHOROPT.ANCHOR_PATH "$ANCHOR_DIR/anchor_prompt_learner/model.pth.tar-$ANCHOR_EPOCHS"
