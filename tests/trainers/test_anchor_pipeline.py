@@ -85,6 +85,18 @@ def test_stage_one_trains_text_only_and_saves_the_upstream_checkpoint_layout(sta
     assert "evaluate on anchor prompts" in log and "* accuracy:" in log.split("Finish training")[1]
 
 
+def test_stage_one_training_never_runs_the_image_encoder(caltech, tiny_vit_checkpoint, descriptions, tmp_path,
+                                                         monkeypatch):
+    import clip.model
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("stage I training ran the image encoder")
+
+    monkeypatch.setattr(clip.model.CLIP, "encode_image", refuse)
+    trainer = stage_one(caltech, tiny_vit_checkpoint, tmp_path, descriptions, extra=["TEST.NO_TEST", "True"])
+    assert trainer.epoch + 1 == STAGE_ONE_EPOCHS
+
+
 def test_stage_one_anchor_is_drawn_right_after_the_clip_construction(caltech, tiny_vit_checkpoint, descriptions,
                                                                      tmp_path):
     built = stage_one(caltech, tiny_vit_checkpoint, tmp_path, descriptions, no_train=True)
