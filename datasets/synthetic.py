@@ -26,23 +26,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from .caltech101 import Caltech101
+from .dtd import DescribableTextures
+from .eurosat import EuroSAT
+from .food101 import Food101
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPLITS = ("train", "val", "test")
 
 CALTECH_FOLDERS = ["Faces", "Leopards", "Motorbikes", "accordion", "airplanes", "anchor"]
-CALTECH_RENAMES = {"airplanes": "airplane", "Faces": "face", "Leopards": "leopard", "Motorbikes": "motorbike"}
-EUROSAT_RENAMES = {
-    "AnnualCrop": "Annual Crop Land",
-    "Forest": "Forest",
-    "HerbaceousVegetation": "Herbaceous Vegetation Land",
-    "Highway": "Highway or Road",
-    "Industrial": "Industrial Buildings",
-    "Pasture": "Pasture Land",
-    "PermanentCrop": "Permanent Crop Land",
-    "Residential": "Residential Buildings",
-    "River": "River",
-    "SeaLake": "Sea or Lake",
-}
 AIRCRAFT_NAMES = ["F-16A/B", "Boeing 737-200", "A300B4", "DC-10", "Cessna 172", "Tu-154"]
 SUN_KEYS = ["a/abbey", "b/bow_window/indoor", "c/campsite", "d/dam", "f/field/wild", "h/hotel_room"]
 UCF_ACTIONS = ["ApplyEyeMakeup", "BabyCrawling", "Basketball", "CuttingInKitchen", "Diving", "YoYo"]
@@ -112,19 +104,24 @@ def _fill_split_dataset(dataset_dir, image_dir, split_name, classes, counts, rel
     return entries
 
 
-def _folder_dataset(folder, image_subdir, split_name, folders, renames, ignored_folders=()):
-    """Builder for the folder-per-class datasets (Caltech101, Food101, DTD, EuroSAT)."""
+def _folder_dataset(reader, folders):
+    """Builder for the folder-per-class datasets (Caltech101, Food101, DTD, EuroSAT).
+
+    Folder names, renames and ignored folders come from the ``reader`` class, so the fake data
+    follows the reader when it changes.
+    """
 
     def build(root, n_classes, counts, image_size, with_split_file):
-        dataset_dir = os.path.join(root, folder)
-        image_dir = os.path.join(dataset_dir, image_subdir)
+        dataset_dir = os.path.join(root, reader.dataset_dir)
+        image_dir = os.path.join(dataset_dir, reader.image_subdir)
         keys = sorted(folders(n_classes))
+        renames = reader.renamed_classes or {}
         classes = [(label, renames.get(key, key), key) for label, key in enumerate(keys)]
         _fill_split_dataset(
-            dataset_dir, image_dir, split_name, classes, counts,
+            dataset_dir, image_dir, reader.split_name, classes, counts,
             lambda key, label, split, index: f"{key}/{split}_{index:04d}.jpg", image_size, with_split_file,
         )
-        for ignored in ignored_folders:
+        for ignored in reader.ignored_folders:
             for index in range(3):
                 write_image(os.path.join(image_dir, ignored, f"image_{index:04d}.jpg"), 99, index, image_size)
         return dataset_dir, [classname for _, classname, _ in classes]
@@ -328,28 +325,23 @@ LAYOUTS = {
     "OxfordPets": ("oxford_pets", _build_oxford_pets),
     "Caltech101": (
         "caltech101",
-        _folder_dataset(
-            "caltech-101", "101_ObjectCategories", "Caltech101",
-            lambda n: _pick(CALTECH_FOLDERS, n, "category_{:02d}"), CALTECH_RENAMES,
-            ignored_folders=("BACKGROUND_Google", "Faces_easy"),
-        ),
+        _folder_dataset(Caltech101, lambda n: _pick(CALTECH_FOLDERS, n, "category_{:02d}")),
     ),
     "StanfordCars": ("stanford_cars", _build_stanford_cars),
     "OxfordFlowers": ("oxford_flowers", _build_oxford_flowers),
     "Food101": (
         "food101",
-        _folder_dataset("food-101", "images", "Food101", lambda n: [f"dish_{i:02d}" for i in range(n)], {}),
+        _folder_dataset(Food101, lambda n: [f"dish_{i:02d}" for i in range(n)]),
     ),
     "FGVCAircraft": ("fgvc_aircraft", _build_fgvc_aircraft),
     "SUN397": ("sun397", _build_sun397),
     "DescribableTextures": (
         "dtd",
-        _folder_dataset("dtd", "images", "DescribableTextures", lambda n: [f"texture{i:02d}" for i in range(n)], {}),
+        _folder_dataset(DescribableTextures, lambda n: [f"texture{i:02d}" for i in range(n)]),
     ),
     "EuroSAT": (
         "eurosat",
-        _folder_dataset("eurosat", "2750", "EuroSAT", lambda n: _pick(list(EUROSAT_RENAMES), n, "Land{:02d}"),
-                        EUROSAT_RENAMES),
+        _folder_dataset(EuroSAT, lambda n: _pick(list(EuroSAT.renamed_classes), n, "Land{:02d}")),
     ),
     "UCF101": ("ucf101", _build_ucf101),
     "ImageNet": ("imagenet", _build_imagenet),
