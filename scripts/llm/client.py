@@ -59,6 +59,13 @@ class _Secret:
     __str__ = __repr__
 
 
+def add_endpoint_arguments(parser):
+    """The endpoint options every LLM tool takes; read them back with ``ChatClient.from_args``."""
+    parser.add_argument("--base-url", default=None, help=f"endpoint base URL (default: ${ENV_BASE_URL})")
+    parser.add_argument("--model", default=None, help=f"model name (default: ${ENV_MODEL} or {DEFAULT_MODEL})")
+    parser.add_argument("--api-key-env", default=ENV_API_KEY, help="name of the env variable holding the key")
+
+
 @dataclass
 class ChatClient:
     """Chat-completions client with exponential back-off on 429/5xx (honouring ``Retry-After``)."""
@@ -88,6 +95,11 @@ class ChatClient:
             api_key=_Secret(key),
             **options,
         )
+
+    @classmethod
+    def from_args(cls, args, **options):
+        """The client the options of ``add_endpoint_arguments`` describe."""
+        return cls.from_env(base_url=args.base_url, model=args.model, api_key_env=args.api_key_env, **options)
 
     @property
     def endpoint(self):

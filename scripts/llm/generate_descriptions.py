@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 import clip
 from dassl.utils import write_json
-from scripts.llm.client import ENV_API_KEY, ChatClient, LLMError, MalformedResponseError
+from scripts.llm.client import ChatClient, LLMError, MalformedResponseError, add_endpoint_arguments
 from scripts.llm.query_attributes import read_classnames
 
 INSTRUCTIONS = (
@@ -67,9 +67,7 @@ def parse_args(argv=None):
     parser.add_argument("--out", required=True, help="JSON file to write")
     parser.add_argument("--dataset", default="", help="dataset name given to the model as context")
     parser.add_argument("--per-class", type=int, default=10, help="sentences per class (stage I uses the first 10)")
-    parser.add_argument("--base-url", default=None, help="endpoint base URL (default: $OPENAI_BASE_URL)")
-    parser.add_argument("--model", default=None, help="model name (default: $OPENAI_MODEL or gpt-4o)")
-    parser.add_argument("--api-key-env", default=ENV_API_KEY, help="name of the env variable holding the key")
+    add_endpoint_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -80,7 +78,7 @@ def main(argv=None):
     else:
         classnames = [name.replace("_", " ") for name in args.classnames]
     try:
-        client = ChatClient.from_env(base_url=args.base_url, model=args.model, api_key_env=args.api_key_env)
+        client = ChatClient.from_args(args)
         descriptions = generate_descriptions(client, classnames, args.per_class, args.dataset)
     except LLMError as error:
         print(f"generate_descriptions: {error}", file=sys.stderr)

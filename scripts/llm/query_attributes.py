@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from dassl.utils import write_json
-from scripts.llm.client import ENV_API_KEY, ChatClient, LLMError, MalformedResponseError
+from scripts.llm.client import ChatClient, LLMError, MalformedResponseError, add_endpoint_arguments
 
 DESCRIBE_INSTRUCTIONS = (
     "You are helping to describe the categories of an image-classification dataset. Think step by step. "
@@ -80,9 +80,7 @@ def parse_args(argv=None):
     parser.add_argument("--classnames-file", required=True, help="text file, one class name per line")
     parser.add_argument("--out", required=True, help="JSON file to write")
     parser.add_argument("--num-attributes", type=int, default=5, help="number of attribute bases (paper: 5)")
-    parser.add_argument("--base-url", default=None, help="endpoint base URL (default: $OPENAI_BASE_URL)")
-    parser.add_argument("--model", default=None, help="model name (default: $OPENAI_MODEL or gpt-4o)")
-    parser.add_argument("--api-key-env", default=ENV_API_KEY, help="name of the env variable holding the key")
+    add_endpoint_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -90,7 +88,7 @@ def main(argv=None):
     args = parse_args(argv)
     classnames = read_classnames(args.classnames_file)
     try:
-        client = ChatClient.from_env(base_url=args.base_url, model=args.model, api_key_env=args.api_key_env)
+        client = ChatClient.from_args(args)
         descriptions = query_descriptions(client, args.dataset, classnames)
         attributes = query_attribute_bases(client, descriptions, args.num_attributes)
     except LLMError as error:
