@@ -8,7 +8,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from results.files import atomic_path
+from dassl.utils import atomic_write
 
 
 def hm_series(tables):
@@ -51,5 +51,4 @@ def draw_hm_bars(tables, title="Base-to-novel harmonic mean"):
 def plot_hm_bars(tables, path, title="Base-to-novel harmonic mean"):
     """Write the chart to `path` as PNG (atomically); raises ValueError when there is nothing to plot."""
     figure = draw_hm_bars(tables, title)
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=120)
+    atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=120), mode="wb")

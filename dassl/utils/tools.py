@@ -37,13 +37,24 @@ def read_json(fpath):
         return json.load(f)
 
 
-def atomic_write(fpath, write_fn, mode="w"):
-    """Write through a temp file in the same folder and rename it, so readers never see a partial file."""
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(fpath, write_fn, mode="w", **open_options):
+    """Write through a temp file in the same folder and rename it, so readers never see a partial file.
+
+    ``open_options`` (``encoding``, ``newline``) go to ``open``; the file gets the permissions a plain
+    ``open(fpath, mode)`` would (mkstemp's are owner-only).
+    """
     dirname = os.path.dirname(os.path.abspath(fpath))
     mkdir_if_missing(dirname)
     fd, tmp_path = tempfile.mkstemp(prefix="." + os.path.basename(fpath) + ".", suffix=".tmp", dir=dirname)
     try:
-        with os.fdopen(fd, mode) as f:
+        os.chmod(tmp_path, 0o666 & ~_current_umask())
+        with os.fdopen(fd, mode, **open_options) as f:
             write_fn(f)
             f.flush()
             os.fsync(f.fileno())

@@ -1,9 +1,11 @@
+import os
+import stat
 import sys
 
 import pytest
 import torch
 
-from dassl.utils import AverageMeter, MetricMeter, count_num_param, read_image, setup_logger, write_json, read_json
+from dassl.utils import AverageMeter, atomic_write, MetricMeter, count_num_param, read_image, setup_logger, write_json, read_json
 from dassl.utils.logger import close_logger
 
 
@@ -54,3 +56,13 @@ def test_write_json_roundtrip_leaves_no_temp_files(tmp_path):
     write_json({"a": [1, 2]}, str(tmp_path / "sub" / "x.json"))
     assert read_json(str(tmp_path / "sub" / "x.json")) == {"a": [1, 2]}
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["x.json"]
+
+
+def test_atomic_write_gives_the_permissions_of_a_plain_open(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        atomic_write(str(tmp_path / "x.txt"), lambda f: f.write("é"), encoding="utf-8")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / "x.txt").st_mode) == 0o644
+    assert (tmp_path / "x.txt").read_text(encoding="utf-8") == "é"
