@@ -286,27 +286,22 @@ print_table() {
 
 # --- entry points of the per-method scripts ---------------------------------------------------
 
-main_base_to_novel_train() {
-    use_trainer "$1"
-    require_dataset "${2:-}"
-    local dataset=$2 seed
-    parse_seeds "${@:3}"
+# per_dataset_seed STEP TRAINER DATASET [SEED...]: runs `STEP DATASET SEED` for every seed.
+per_dataset_seed() {
+    local step=$1
+    use_trainer "$2"
+    require_dataset "${3:-}"
+    local dataset=$3 seed
+    parse_seeds "${@:4}"
     require_data_root
     for seed in "${SEEDS[@]}"; do
-        base_to_novel_train "$dataset" "$seed"
+        "$step" "$dataset" "$seed"
     done
 }
 
-main_base_to_novel_test() {
-    use_trainer "$1"
-    require_dataset "${2:-}"
-    local dataset=$2 seed
-    parse_seeds "${@:3}"
-    require_data_root
-    for seed in "${SEEDS[@]}"; do
-        base_to_novel_test "$dataset" "$seed"
-    done
-}
+main_base_to_novel_train() { per_dataset_seed base_to_novel_train "$@"; }
+
+main_base_to_novel_test() { per_dataset_seed base_to_novel_test "$@"; }
 
 main_xd_train() {
     use_trainer "$1"
