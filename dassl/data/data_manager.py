@@ -62,30 +62,12 @@ class DataManager:
             tfm_test = custom_tfm_test
 
         loader_x_cfg = cfg.DATALOADER.TRAIN_X
-        self.train_loader_x = build_data_loader(
-            cfg,
-            sampler_type=loader_x_cfg.SAMPLER,
-            data_source=dataset.train_x,
-            batch_size=loader_x_cfg.BATCH_SIZE,
-            n_domain=loader_x_cfg.N_DOMAIN,
-            n_ins=loader_x_cfg.N_INS,
-            tfm=tfm_train,
-            is_train=True,
-            dataset_wrapper=dataset_wrapper,
-        )
+        self.train_loader_x = self._build_train_loader(cfg, loader_x_cfg, dataset.train_x, tfm_train, dataset_wrapper)
         self.train_loader_u = None
         if dataset.train_u:
             loader_u_cfg = loader_x_cfg if cfg.DATALOADER.TRAIN_U.SAME_AS_X else cfg.DATALOADER.TRAIN_U
-            self.train_loader_u = build_data_loader(
-                cfg,
-                sampler_type=loader_u_cfg.SAMPLER,
-                data_source=dataset.train_u,
-                batch_size=loader_u_cfg.BATCH_SIZE,
-                n_domain=loader_u_cfg.N_DOMAIN,
-                n_ins=loader_u_cfg.N_INS,
-                tfm=tfm_train,
-                is_train=True,
-                dataset_wrapper=dataset_wrapper,
+            self.train_loader_u = self._build_train_loader(
+                cfg, loader_u_cfg, dataset.train_u, tfm_train, dataset_wrapper
             )
         self.val_loader = None
         if dataset.val:
@@ -98,6 +80,20 @@ class DataManager:
         self.dataset = dataset
         if cfg.VERBOSE:
             self.show_dataset_summary(cfg)
+
+    @staticmethod
+    def _build_train_loader(cfg, loader_cfg, data_source, tfm, dataset_wrapper):
+        return build_data_loader(
+            cfg,
+            sampler_type=loader_cfg.SAMPLER,
+            data_source=data_source,
+            batch_size=loader_cfg.BATCH_SIZE,
+            n_domain=loader_cfg.N_DOMAIN,
+            n_ins=loader_cfg.N_INS,
+            tfm=tfm,
+            is_train=True,
+            dataset_wrapper=dataset_wrapper,
+        )
 
     @staticmethod
     def _build_test_loader(cfg, data_source, tfm, dataset_wrapper):
