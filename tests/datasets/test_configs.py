@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from dassl.data.datasets import DATASET_REGISTRY
-from tests.fixtures.dataset_fixtures import LAYOUTS, REPO_ROOT
+from datasets.synthetic import LAYOUTS, REPO_ROOT
 
 
 @pytest.mark.parametrize("name", sorted(LAYOUTS))

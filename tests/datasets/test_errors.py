@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.fixtures.dataset_fixtures import LAYOUTS
+from datasets.synthetic import LAYOUTS
 
 ALL_NAMES = sorted(LAYOUTS)
 IMAGE_FOLDERS = {

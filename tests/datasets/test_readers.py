@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from tests.fixtures.dataset_fixtures import LAYOUTS, TEST_ONLY, make_synthetic_dataset
+from datasets.synthetic import LAYOUTS, TEST_ONLY
+from tests.fixtures.dataset_fixtures import make_synthetic_dataset
 
 ALL_NAMES = sorted(LAYOUTS)
 TRAINABLE = [name for name in ALL_NAMES if name not in TEST_ONLY]

@@ -9,7 +9,7 @@ import pytest
 from dassl.data.datasets import Datum
 from datasets import DescribableTextures, OxfordPets
 from datasets import splits
-from tests.fixtures.dataset_fixtures import write_image
+from datasets.synthetic import write_image
 
 
 @pytest.fixture
