@@ -6,7 +6,7 @@ import torch
 
 import datasets  # noqa: F401  (registers the dataset readers)
 import trainers  # noqa: F401  (registers the trainers and their config keys)
-from dassl.config import get_cfg_default
+from dassl.config import ConfigError, get_cfg_default
 from dassl.engine import build_trainer
 from dassl.utils import close_logger, set_random_seed, setup_logger
 from trainers.config import extend_cfg, finalize_cfg
@@ -113,11 +113,12 @@ def main(args):
 
 
 def cli(argv=None):
-    """`python train.py ...`: a missing input file (dataset folder, checkpoint, anchor, config) ends the run
-    with its one-line message and exit status 1, not a traceback; every other error keeps its traceback."""
+    """`python train.py ...`: a missing input file (dataset folder, checkpoint, anchor, config) or a bad
+    configuration value ends the run with its one-line message and exit status 1, not a traceback; every
+    other error keeps its traceback."""
     try:
         main(build_parser().parse_args(argv))
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

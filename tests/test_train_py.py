@@ -1,9 +1,14 @@
 """train.py: config assembly and the full train -> evaluate -> eval-only cycle of every trainer."""
+import os
+import subprocess
+import sys
+
 import pytest
 
 import train
 from tests.trainers.train_runs import logged_accuracies, run_train, small_dataset  # noqa: F401
 
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAINED = ["CoOp", "CoCoOp", "MaPLe", "DePT"]
 
 
@@ -78,3 +83,19 @@ def test_command_line_turns_a_missing_dataset_folder_into_one_error_line(tmp_pat
                         "--dataset-config-file", "configs/datasets/dtd.yaml"])
     assert status == 1
     assert capsys.readouterr().err == f"error: Dataset folder not found: {tmp_path}/dtd — see DATASETS.md#describabletextures\n"
+
+
+@pytest.mark.parametrize("opts, key", [
+    (["TRAINER.COOP.PREC", "fp8"], "TRAINER.COOP.PREC"),
+    (["TRAINER.COOP.PRECC", "fp16"], "TRAINER.COOP.PRECC (closest valid key: TRAINER.COOP.PREC)"),
+])
+def test_bad_configuration_value_is_one_error_line_from_the_shell(opts, key, tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "train.py", "--root", str(tmp_path), "--trainer", "CoOp", "--output-dir", str(tmp_path / "run"),
+         "--dataset-config-file", "configs/datasets/dtd.yaml", *opts],
+        cwd=REPO_ROOT, capture_output=True, text=True,
+    )
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("error: ") and completed.stderr.count("\n") == 1
+    assert key in completed.stderr
+

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from clip.prompt_hooks import replace_tokens
+from dassl.config import ConfigError
 from dassl.engine import TRAINER_REGISTRY
 
 from .config import config_extension, section
@@ -31,14 +32,14 @@ def maple_context(maple_cfg):
 
 def vision_width(clip_model):
     if not hasattr(clip_model.visual, "class_embedding"):
-        raise ValueError("MaPLe needs a ViT backbone (MODEL.BACKBONE.NAME such as ViT-B/16)")
+        raise ConfigError("MaPLe needs a ViT backbone (MODEL.BACKBONE.NAME such as ViT-B/16)")
     return clip_model.visual.class_embedding.shape[-1]
 
 
 def check_prompt_depth(depth, clip_model):
     layers = min(len(clip_model.transformer.resblocks), len(clip_model.visual.transformer.resblocks))
     if not 1 <= depth <= layers:
-        raise ValueError(f"TRAINER.MAPLE.PROMPT_DEPTH must be in 1..{layers} for this backbone, got {depth}")
+        raise ConfigError(f"TRAINER.MAPLE.PROMPT_DEPTH must be in 1..{layers} for this backbone, got {depth}")
 
 
 def add_coupling(layout, clip_model, depth, proj_dtype, after_shallow_projection=None):

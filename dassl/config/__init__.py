@@ -1,4 +1,5 @@
 from .defaults import _C as cfg_default
+from .errors import ConfigError, ConfigLookupError
 from .node import CfgNode
 
 

@@ -3,6 +3,8 @@ from yacs.config import CfgNode as _YacsCfgNode
 
 from dassl.utils import get_most_similar_str_to_a_from_b
 
+from .errors import ConfigError, ConfigLookupError
+
 
 def _all_keys(node, prefix=""):
     keys = []
@@ -25,22 +27,25 @@ def _unknown_key(message):
 class CfgNode(_YacsCfgNode):
     """Real yacs node (upstream adds plain yacs sub-nodes to it) with friendlier unknown-key errors."""
 
-    def _with_suggestion(self, error):
-        key = _unknown_key(str(error.args[0]) if error.args else "")
-        if key is None:
-            return error
-        closest = get_most_similar_str_to_a_from_b(key, _all_keys(self))
-        return type(error)(f"Non-existent config key: {key} (closest valid key: {closest})")
+    def _as_config_error(self, error):
+        """yacs' checks of user input (unknown key, type mismatch, odd override list) as ConfigErrors;
+        an unknown key also gets its closest valid key."""
+        message = str(error.args[0]) if error.args else ""
+        key = _unknown_key(message)
+        if key is not None:
+            closest = get_most_similar_str_to_a_from_b(key, _all_keys(self))
+            return ConfigLookupError(f"Non-existent config key: {key} (closest valid key: {closest})")
+        return ConfigError(message)
 
     def merge_from_list(self, cfg_list):
         try:
             super().merge_from_list(cfg_list)
-        except (AssertionError, KeyError) as error:
-            raise self._with_suggestion(error) from None
+        except (AssertionError, KeyError, ValueError) as error:
+            raise self._as_config_error(error) from None
 
     def merge_from_other_cfg(self, cfg_other):
         """Also the path of ``merge_from_file``."""
         try:
             super().merge_from_other_cfg(cfg_other)
-        except KeyError as error:
-            raise self._with_suggestion(error) from None
+        except (KeyError, ValueError) as error:
+            raise self._as_config_error(error) from None

@@ -1,3 +1,4 @@
+from dassl.config import ConfigError
 from dassl.utils import Registry, check_availability
 
 TRAINER_REGISTRY = Registry("TRAINER")
@@ -5,7 +6,10 @@ TRAINER_REGISTRY = Registry("TRAINER")
 
 def build_trainer(cfg):
     available = TRAINER_REGISTRY.registered_names()
-    check_availability(cfg.TRAINER.NAME, available)
+    try:
+        check_availability(cfg.TRAINER.NAME, available)
+    except ValueError as error:
+        raise ConfigError(f"TRAINER.NAME: {error}") from None
     if cfg.VERBOSE:
         print(f"Loading trainer: {cfg.TRAINER.NAME}")
     return TRAINER_REGISTRY.get(cfg.TRAINER.NAME)(cfg)

@@ -1,6 +1,6 @@
 import pytest
 
-from dassl.config import get_cfg_default
+from dassl.config import ConfigLookupError, get_cfg_default
 from dassl.engine import build_trainer
 from dassl.utils import Registry
 
@@ -60,7 +60,7 @@ def test_yaml_literals_are_parsed(tmp_path):
 
 
 def test_unknown_key_from_list_names_closest_valid_key():
-    with pytest.raises(AssertionError, match=r"OPTIM\.LRR \(closest valid key: OPTIM\.LR\)"):
+    with pytest.raises(ConfigLookupError, match=r"OPTIM\.LRR \(closest valid key: OPTIM\.LR\)"):
         get_cfg_default().merge_from_list(["OPTIM.LRR", "0.1"])
 
 

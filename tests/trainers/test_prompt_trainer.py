@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from dassl.config import ConfigError
 from trainers.dept import DePT
 from trainers.maple import MaPLe
 from trainers.parts.checkpoint import checkpoint_path, without_class_buffers
@@ -54,7 +55,7 @@ def test_cpu_runs_fp32_whatever_prec_says(build_trainer_only):
 
 
 def test_input_size_other_than_the_clip_resolution_is_refused(build_trainer_only):
-    with pytest.raises(ValueError, match=r"INPUT.SIZE \(64, 64\) does not match the input resolution 32"):
+    with pytest.raises(ConfigError, match=r"INPUT.SIZE \(64, 64\) does not match the input resolution 32"):
         build_trainer_only("CoOp", "INPUT.SIZE", "(64, 64)")
 
 

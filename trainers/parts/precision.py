@@ -3,13 +3,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from dassl.config import ConfigError
+
 PRECISIONS = ("fp16", "fp32", "amp")
 
 
 def effective_precision(prec, device):
     """The precision a run really uses: half precision only exists on CUDA, so CPU runs fp32."""
     if prec not in PRECISIONS:
-        raise ValueError(f"PREC must be one of {PRECISIONS}, got {prec!r} (see configs/trainers/*.yaml)")
+        raise ConfigError(f"PREC must be one of {PRECISIONS}, got {prec!r} (see configs/trainers/*.yaml)")
     return prec if torch.device(device).type == "cuda" else "fp32"
 
 

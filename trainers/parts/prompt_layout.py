@@ -10,6 +10,7 @@ from torch import nn
 
 import clip
 from clip.prompt_hooks import replace_tokens
+from dassl.config import ConfigError
 
 from .precision import learnable_dtype
 
@@ -139,7 +140,7 @@ class PlainContextLayout(PromptLayout):
     def __init__(self, cfg, classnames, clip_model, context):
         super().__init__(clip_model, classnames)
         if context.class_token_position not in CLASS_TOKEN_POSITIONS:
-            raise ValueError(
+            raise ConfigError(
                 f"CLASS_TOKEN_POSITION must be one of {CLASS_TOKEN_POSITIONS}, got {context.class_token_position!r}"
             )
         n_ctx = context.n_ctx

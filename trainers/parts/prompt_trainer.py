@@ -4,6 +4,7 @@ import os
 import torch
 from torch.nn import functional as F
 
+from dassl.config import ConfigError
 from dassl.engine import TrainerX
 from dassl.engine.distributed import average_gradients
 from dassl.metrics import compute_accuracy
@@ -25,7 +26,7 @@ def check_input_size(cfg, clip_model):
     """Upstream's prompt learners assert it: a mismatch would only fail deep inside the image tower."""
     resolution = clip_model.visual.input_resolution
     if cfg.INPUT.SIZE[0] != resolution:
-        raise ValueError(f"INPUT.SIZE {tuple(cfg.INPUT.SIZE)} does not match the input resolution {resolution} of "
+        raise ConfigError(f"INPUT.SIZE {tuple(cfg.INPUT.SIZE)} does not match the input resolution {resolution} of "
                          f"MODEL.BACKBONE.NAME {cfg.MODEL.BACKBONE.NAME}; set INPUT.SIZE ({resolution}, {resolution})")
 
 
@@ -46,7 +47,7 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
     def check_cfg(self, cfg):
         prec = cfg.TRAINER[self.config_section].PREC
         if prec not in PRECISIONS:
-            raise ValueError(f"TRAINER.{self.config_section}.PREC must be one of {PRECISIONS}, got {prec!r}")
+            raise ConfigError(f"TRAINER.{self.config_section}.PREC must be one of {PRECISIONS}, got {prec!r}")
 
     @property
     def method_cfg(self):

@@ -1,4 +1,6 @@
 """Hand-written prompt templates of zero-shot CLIP (CoOp's per-dataset table and OpenAI's ensembles)."""
+from dassl.config import ConfigLookupError
+
 
 CUSTOM_TEMPLATES = {
     "OxfordPets": "a photo of a {}, a type of pet.",
@@ -119,7 +121,7 @@ def dataset_template(dataset_name, override=""):
     if override:
         return override
     if dataset_name not in CUSTOM_TEMPLATES:
-        raise KeyError(
+        raise ConfigLookupError(
             f"No zero-shot template for DATASET.NAME={dataset_name!r}; "
             "set TRAINER.ZSCLIP.TEMPLATE, e.g. 'a photo of a {}.'"
         )

@@ -14,6 +14,7 @@ from torch import nn
 import clip
 from clip.build import infer_config
 from clip.model import CLIP
+from dassl.config import ConfigError
 
 from ..parts.eval_cache import EvaluationCache
 from ..parts.logits import cosine_logits
@@ -59,7 +60,7 @@ class AnchoredLayout(PromptLayout):
         super().__init__(clip_model, classnames)
         options = cfg.TRAINER.ANCHOROPT
         if context.class_token_position != "end":
-            raise ValueError(
+            raise ConfigError(
                 f"AnchorOPT places the class name at the end; got CLASS_TOKEN_POSITION={context.class_token_position!r}"
             )
         self.n_ctx = context.n_ctx if context.init_text else options.N_CTX
@@ -168,7 +169,7 @@ class DeepAnchoredLayout(AnchoredLayout):
 
     def __init__(self, cfg, classnames, clip_model, context):
         if cfg.TRAINER.ANCHOROPT.ANCHOR_LEN != 1:
-            raise ValueError("The MaPLe deep AnchorOPT variant carries one anchor: set TRAINER.ANCHOROPT.ANCHOR_LEN 1")
+            raise ConfigError("The MaPLe deep AnchorOPT variant carries one anchor: set TRAINER.ANCHOROPT.ANCHOR_LEN 1")
         super().__init__(cfg, classnames, clip_model, context)
 
     def deep_text_hook(self, deep_prompts):

@@ -3,6 +3,8 @@ import os
 
 import yaml
 
+from dassl.config import ConfigError, ConfigLookupError
+
 from ..config import config_extension, config_finalizer, section
 
 CONFIG_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "anchoropt")
@@ -67,7 +69,7 @@ def add_anchoropt_keys(cfg):
 def _check_choice(options, key, allowed):
     value = getattr(options, key)
     if value not in allowed:
-        raise ValueError(f"TRAINER.ANCHOROPT.{key}={value!r}; choose one of {allowed}")
+        raise ConfigError(f"TRAINER.ANCHOROPT.{key}={value!r}; choose one of {allowed}")
     return value
 
 
@@ -91,7 +93,7 @@ def dataset_defaults(dataset_name):
     """The row of configs/anchoropt/datasets.yaml for DATASET.NAME."""
     table = read_dataset_table()
     if dataset_name not in table:
-        raise KeyError(
+        raise ConfigLookupError(
             f"No AnchorOPT defaults for DATASET.NAME={dataset_name!r} in {os.path.normpath(DATASET_TABLE_FILE)}; "
             "set TRAINER.ANCHOROPT.ANCHOR_PATH / DESCRIPTIONS_FILE explicitly"
         )

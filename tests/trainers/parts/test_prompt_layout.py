@@ -5,6 +5,7 @@ import torch
 import clip
 import train
 from clip import tiny
+from dassl.config import ConfigError
 from trainers.parts.prompt_layout import ContextSpec, PROMPT_LAYOUTS, build_prompt_layout, embed_token_ids
 
 SOT, EOT, X = 49406, 49407, 343
@@ -131,3 +132,8 @@ def test_unknown_layout_is_a_clear_error(cfg, clip_model):
     with pytest.raises(KeyError, match="Unknown prompt layout 'nope'"):
         build_prompt_layout(cfg, ["flower"], clip_model, ContextSpec(2), layout="nope")
     assert PROMPT_LAYOUTS["plain"].__name__ == "PlainContextLayout"
+
+
+def test_unknown_class_token_position_is_a_config_error(cfg, clip_model):
+    with pytest.raises(ConfigError, match="CLASS_TOKEN_POSITION must be one of"):
+        layout_for(cfg, clip_model, ["red car"], n_ctx=4, class_token_position="start")
