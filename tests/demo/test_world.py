@@ -4,7 +4,8 @@ import numpy as np
 
 from scripts.demo.captions import caption_variants, class_caption, class_descriptions
 from scripts.demo.world import (
-    ATTRIBUTE_KINDS, COLORS, SHAPES, TEXTURES, base_and_novel, image_rng, render, world_classes,
+    ATTRIBUTE_KINDS, BACKGROUND_GRAY, CENTER_JITTER, COLORS, SHAPES, TEXTURES, base_and_novel, image_rng, render,
+    world_classes,
 )
 
 
@@ -75,3 +76,15 @@ def test_descriptions_have_ten_sentences_naming_the_class_attributes():
         assert len(sentences) >= 10
         assert all(spec.shape in s or spec.color in s for s in sentences)
         assert sentences[0] == class_caption(spec)
+
+
+def test_shapes_stay_near_the_image_centre():
+    """The tiny ViT only learns shape when outlines do not wander across its 8 px patches."""
+    size = 32
+    symmetric = [spec for spec in world_classes() if spec.shape != "triangle"]
+    for spec in symmetric:
+        for index in range(5):
+            pixels = render(spec, image_rng(0, "test", spec.label, index), size).astype(int)
+            shape = np.argwhere(np.abs(pixels - BACKGROUND_GRAY).sum(-1) > 100)
+            middle = (shape.min(0) + shape.max(0) + 1) / 2
+            assert np.abs(middle - size / 2).max() <= CENTER_JITTER * size + 2, spec.name
