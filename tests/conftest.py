@@ -12,5 +12,7 @@ import torch  # noqa: E402  (after the thread setting, so subprocess-free tests 
 
 torch.set_num_threads(1)
 
-_FIXTURE_MODULES = ["tests.fixtures.clip_fixtures", "tests.fixtures.dataset_fixtures"]
+_FIXTURE_MODULES = [
+    "tests.fixtures.clip_fixtures", "tests.fixtures.dataset_fixtures", "tests.fixtures.llm_endpoint",
+]
 pytest_plugins = [name for name in _FIXTURE_MODULES if importlib.util.find_spec(name) is not None]

@@ -1,20 +1,9 @@
 """The CuPL-style description generator against a real loopback HTTP endpoint."""
 import json
 
-import pytest
-
 from scripts.llm import generate_descriptions
-from tests.scripts.test_llm import SECRET, ScriptedEndpoint
+from tests.fixtures.llm_endpoint import SECRET
 from trainers.plugins.anchoropt_anchor import load_descriptions
-
-
-@pytest.fixture
-def endpoint():
-    server = ScriptedEndpoint()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
 
 
 def _run(tmp_path, endpoint, monkeypatch, classnames, per_class=2):

@@ -1,63 +1,11 @@
 """Loopback tests of the LLM client and the attribute-query CLI against a real local HTTP server."""
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from scripts.llm import query_attributes
 from scripts.llm.client import ChatClient, LLMHTTPError, MalformedResponseError
-
-SECRET = "sk-test-very-secret-key"
-
-
-class ScriptedEndpoint:
-    """Answers POSTs with scripted (status, headers, body) replies in order and records each request."""
-
-    def __init__(self):
-        self.replies = []
-        self.requests = []
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers["Content-Length"])
-                endpoint.requests.append({
-                    "path": self.path,
-                    "authorization": self.headers.get("Authorization"),
-                    "body": json.loads(self.rfile.read(length)),
-                })
-                status, headers, body = endpoint.replies.pop(0)
-                payload = body.encode("utf-8")
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
-
-    def reply_content(self, content, status=200, headers=None):
-        body = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]})
-        self.replies.append((status, headers or {}, body))
-
-    def reply_raw(self, status, body, headers=None):
-        self.replies.append((status, headers or {}, body))
-
-
-@pytest.fixture
-def endpoint():
-    server = ScriptedEndpoint()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+from tests.fixtures.llm_endpoint import SECRET
 
 
 @pytest.fixture
