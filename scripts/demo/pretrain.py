@@ -48,7 +48,7 @@ class TinyClipSize:
 
 @dataclass(frozen=True)
 class PretrainSettings:
-    steps: int = 400
+    steps: int = 300
     batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.05
