@@ -81,22 +81,60 @@ TRAINERS = {
     "CoOp_Pretrain_Anchor": Row("CoOp/vit_b16", stage_one=True),
 }
 
+
 def synchronize(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
-def timed(function, device, repeats):
-    """Fastest of `repeats` calls after one warm-up call: the least disturbed by other load on the machine."""
-    function()
-    times = []
-    for _ in range(repeats):
-        synchronize(device)
+def allocated_bytes(device):
+    return torch.cuda.memory_allocated(device) if device.type == "cuda" else 0
+
+
+def quiet(function):
+    """`function` with its prints (progress bars, trainer banners) swallowed."""
+    def run():
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            return function()
+
+    return run
+
+
+class Probe:
+    """Times calls on one device and keeps the largest GPU memory they allocate on top of what already exists."""
+
+    def __init__(self, device):
+        self.device = device
+        self.transient_bytes = 0
+
+    def time(self, function):
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        base = allocated_bytes(self.device)
+        synchronize(self.device)
         start = time.perf_counter()
         function()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return min(times)
+        synchronize(self.device)
+        elapsed = time.perf_counter() - start
+        if self.device.type == "cuda":
+            self.transient_bytes = max(self.transient_bytes, torch.cuda.max_memory_allocated(self.device) - base)
+        return elapsed
+
+
+def fastest(calls, repeats, warm_up=True):
+    """Fastest time of each call (a function returning seconds) over `repeats` alternating rounds.
+
+    Alternating puts original and ours under the same load of a shared machine; the minimum is the
+    run least disturbed by it.
+    """
+    if warm_up:
+        for call in calls:
+            call()
+    times = [[] for _ in calls]
+    for _ in range(repeats):
+        for timings, call in zip(times, calls):
+            timings.append(call())
+    return [min(timings) for timings in times]
 
 
 def typical_prompts(n_classes, n_ctx=16):
@@ -121,20 +159,20 @@ def bench_text_encoder(device, n_classes, repeats):
         full = model.encode_text_embeddings(embeddings, eot, truncate=False)
         cut = model.encode_text_embeddings(embeddings, eot, truncate=True)
     result["max_abs_difference"] = float((full - cut).abs().max())
-    for truncate in (False, True):
-        def forward():
-            with torch.no_grad():
-                model.encode_text_embeddings(embeddings, eot, truncate=truncate)
+    probe = Probe(device)
 
-        def forward_backward():
-            leaf = embeddings.clone().requires_grad_(True)
-            model.encode_text_embeddings(leaf, eot, truncate=truncate).sum().backward()
+    def forward(truncate):
+        with torch.no_grad():
+            return probe.time(lambda: model.encode_text_embeddings(embeddings, eot, truncate=truncate))
 
-        label = "truncated" if truncate else "full"
-        result[f"forward_s_{label}"] = timed(forward, device, repeats)
-        result[f"train_s_{label}"] = timed(forward_backward, device, repeats)
-    result["forward_speedup"] = result["forward_s_full"] / result["forward_s_truncated"]
-    result["train_speedup"] = result["train_s_full"] / result["train_s_truncated"]
+    def forward_backward(truncate):
+        leaf = embeddings.clone().requires_grad_(True)
+        return probe.time(lambda: model.encode_text_embeddings(leaf, eot, truncate=truncate).sum().backward())
+
+    for label, run in (("forward", forward), ("train", forward_backward)):
+        full_s, truncated_s = fastest([lambda: run(False), lambda: run(True)], repeats)
+        result.update({f"{label}_s_full": full_s, f"{label}_s_truncated": truncated_s,
+                       f"{label}_speedup": full_s / truncated_s})
     return result
 
 
@@ -175,6 +213,7 @@ def write_descriptions(path, classnames):
         json.dump(descriptions, f)
     return path
 
+
 def build_trainer(workspace, name, device, batch_size, opts):
     row = TRAINERS[name]
     argv = [
@@ -183,25 +222,43 @@ def build_trainer(workspace, name, device, batch_size, opts):
         "--config-file", os.path.join(REPO_ROOT, "configs", "trainers", row.config + ".yaml"),
         "--output-dir", tempfile.mkdtemp(dir=workspace.root),
         "MODEL.BACKBONE.NAME", workspace.checkpoint, "USE_CUDA", str(device.type == "cuda"),
-        "INPUT.SIZE", f"({workspace.image_size}, {workspace.image_size})", "DATASET.NUM_SHOTS", "2", "DATASET.SUBSAMPLE_CLASSES", "base", "DATALOADER.NUM_WORKERS", "0",
+        "INPUT.SIZE", f"({workspace.image_size}, {workspace.image_size})",
+        "DATASET.NUM_SHOTS", "2", "DATASET.SUBSAMPLE_CLASSES", "base", "DATALOADER.NUM_WORKERS", "0",
         "DATALOADER.TRAIN_X.BATCH_SIZE", str(batch_size), "DATALOADER.TEST.BATCH_SIZE", "8",
         "TRAINER.ANCHOROPT.ANCHOR_PATH", workspace.anchor_file,
         "TRAINER.ANCHOROPT.DESCRIPTIONS_FILE", workspace.descriptions_file,
         *row.opts, *opts,
     ]
-    with contextlib.redirect_stdout(io.StringIO()):
-        return train.main(train.build_parser().parse_args(argv))
+    return quiet(lambda: train.main(train.build_parser().parse_args(argv)))()
 
-def train_step_seconds(trainer, repeats):
-    """Fastest `forward_backward` on one fixed batch (None for trainers that do not train)."""
-    if not trainer.get_model_names():
-        return None
+
+class Build:
+    """One trainer, the GPU memory its build keeps resident, and a probe for what its calls allocate on top."""
+
+    def __init__(self, workspace, name, device, batch_size, opts):
+        before = allocated_bytes(device)
+        self.trainer = build_trainer(workspace, name, device, batch_size, opts)
+        self.resident_bytes = allocated_bytes(device) - before
+        self.probe = Probe(device)
+
+    def timer(self, function):
+        """A call returning the seconds one quiet run of `function` takes."""
+        return lambda: self.probe.time(quiet(function))
+
+    def peak_memory_mib(self):
+        if self.probe.device.type != "cuda":
+            return None
+        return (self.resident_bytes + self.probe.transient_bytes) / 2 ** 20
+
+
+def fixed_batch_step(trainer):
+    """`forward_backward` on one fixed batch."""
     batch = next(iter(trainer.train_loader_x))
     prepare_training(trainer)
-    return timed(lambda: trainer.forward_backward(batch), trainer.device, repeats)
+    return lambda: trainer.forward_backward(batch)
 
 
-def image_batched_step_seconds(trainer, repeats):
+def image_batched_step(trainer):
     """Upstream stage I: each step also loads, augments and encodes an image batch, then discards it."""
     batches = endless(trainer.dm.train_loader_x)
     prepare_training(trainer)
@@ -210,7 +267,7 @@ def image_batched_step_seconds(trainer, repeats):
         trainer.encode_images(next(batches)["img"].to(trainer.device))
         trainer.forward_backward(None)
 
-    return timed(step, trainer.device, repeats)
+    return step
 
 
 def prepare_training(trainer):
@@ -223,24 +280,6 @@ def endless(loader):
         yield from loader
 
 
-def evaluation_seconds(trainer, repeats, before_each=lambda: None):
-    """Fastest of `repeats` full evaluations (`trainer.test()`), calling `before_each` untimed before each."""
-    times = []
-    for _ in range(repeats):
-        before_each()
-        synchronize(trainer.device)
-        start = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            trainer.test()
-        synchronize(trainer.device)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def empty(cache_dir):
-    shutil.rmtree(cache_dir, ignore_errors=True)
-
-
 def checksum_seconds(trainer):
     """The image-tower hash each run of a sweep pays once before reading the feature cache."""
     start = time.perf_counter()
@@ -248,54 +287,48 @@ def checksum_seconds(trainer):
     return time.perf_counter() - start
 
 
-def measure(workspace, name, device, batch_size, repeats, opts, step_seconds=train_step_seconds, cache_dir=""):
-    """Training step, evaluation (cold and warm feature cache when `cache_dir` is set) and peak memory of one build.
-
-    Every evaluation of a sweep is a run of its own, so each one reading the cache is charged the image-tower hash.
-    """
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
-    if cache_dir:
-        opts = [*opts, "TRAINER.FEATURE_CACHE.DIR", cache_dir]
-    trainer = build_trainer(workspace, name, device, batch_size, opts)
-    with contextlib.redirect_stdout(io.StringIO()):
-        result = {"train_step_s": step_seconds(trainer, repeats)}
-    if not cache_dir:
-        result["eval_s"] = evaluation_seconds(trainer, repeats)
-    else:
-        hashing = 0.0
-        if trainer.frozen_image_encoder:
-            hashing = checksum_seconds(trainer)
-            trainer.image_weights_checksum()  # memoised now: the timings below are those of the cache alone
-        result["eval_s"] = hashing + evaluation_seconds(trainer, repeats, before_each=lambda: empty(cache_dir))
-        result["eval_warm_s"] = hashing + evaluation_seconds(trainer, repeats)
-    if device.type == "cuda":
-        result["peak_memory_mib"] = torch.cuda.max_memory_allocated(device) / 2 ** 20
-    return result
-
-
 def ratio(numerator, denominator):
     return None if not numerator or not denominator else numerator / denominator
 
 
 def bench_trainer(workspace, name, device, batch_size, repeats, ours_opts):
-    """Original (every shortcut off, fp16) against ours; stage I's original also runs the image-batched loop."""
-    original_step = image_batched_step_seconds if TRAINERS[name].stage_one else train_step_seconds
-    original = measure(workspace, name, device, batch_size, repeats,
-                       [*ORIGINAL_OPTS, *precision_opts(ORIGINAL_PRECISION)], step_seconds=original_step)
-    ours = measure(workspace, name, device, batch_size, repeats, ours_opts,
-                   cache_dir=os.path.join(workspace.feature_cache, name))
-    three_seeds_original = 6 * original["eval_s"]
-    three_seeds_ours = 2 * ours["eval_s"] + 4 * ours["eval_warm_s"]
-    return {
-        "original": original,
-        "ours": ours,
-        "train_step_speedup": ratio(original["train_step_s"], ours["train_step_s"]),
-        "eval_speedup": ratio(original["eval_s"], ours["eval_s"]),
-        "base_new_3_seeds_eval_speedup": ratio(three_seeds_original, three_seeds_ours),
-        "peak_memory_ratio": ratio(ours.get("peak_memory_mib"), original.get("peak_memory_mib")),
-    }
+    """Original (every shortcut off, fp16) against ours, timed alternately; stage I's original is the image loop.
+
+    Every evaluation of a sweep is a run of its own, so each one reading the feature cache is charged
+    the image-tower hash; a cold one starts from an emptied cache.
+    """
+    cache_dir = os.path.join(workspace.feature_cache, name)
+    original = Build(workspace, name, device, batch_size, [*ORIGINAL_OPTS, *precision_opts(ORIGINAL_PRECISION)])
+    ours = Build(workspace, name, device, batch_size, [*ours_opts, "TRAINER.FEATURE_CACHE.DIR", cache_dir])
+    report = {"original": {"train_step_s": None}, "ours": {"train_step_s": None}}
+    if ours.trainer.get_model_names():
+        original_step = image_batched_step if TRAINERS[name].stage_one else fixed_batch_step
+        report["original"]["train_step_s"], report["ours"]["train_step_s"] = fastest(
+            [original.timer(original_step(original.trainer)), ours.timer(fixed_batch_step(ours.trainer))], repeats)
+
+    hashing = 0.0
+    if ours.trainer.frozen_image_encoder:
+        hashing = checksum_seconds(ours.trainer)
+        ours.trainer.image_weights_checksum()  # memoised now: the timings below are those of the cache alone
+    evaluate_ours = ours.timer(ours.trainer.test)
+
+    def evaluate_ours_cold():
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        return evaluate_ours()
+
+    original_eval, cold, warm = fastest([original.timer(original.trainer.test), evaluate_ours_cold, evaluate_ours],
+                                        repeats, warm_up=False)
+    report["original"].update(eval_s=original_eval, peak_memory_mib=original.peak_memory_mib())
+    report["ours"].update(eval_s=hashing + cold, eval_warm_s=hashing + warm, peak_memory_mib=ours.peak_memory_mib())
+    three_seeds_original = 6 * report["original"]["eval_s"]
+    three_seeds_ours = 2 * report["ours"]["eval_s"] + 4 * report["ours"]["eval_warm_s"]
+    report.update(
+        train_step_speedup=ratio(report["original"]["train_step_s"], report["ours"]["train_step_s"]),
+        eval_speedup=ratio(report["original"]["eval_s"], report["ours"]["eval_s"]),
+        base_new_3_seeds_eval_speedup=ratio(three_seeds_original, three_seeds_ours),
+        peak_memory_ratio=ratio(report["ours"]["peak_memory_mib"], report["original"]["peak_memory_mib"]),
+    )
+    return report
 
 
 def format_ratio(value):
@@ -324,7 +357,8 @@ def build_parser():
     parser.add_argument("--text-classes", type=int, default=32, help="prompts of the text-encoder benchmark")
     parser.add_argument("--test-per-class", type=int, default=None, help="default: 2 on CPU, 10 on CUDA")
     parser.add_argument("--batch-size", type=int, default=None, help="training batch (default: 1 on CPU, 32 on CUDA)")
-    parser.add_argument("--repeats", type=int, default=None, help="timed training steps (default: 1 on CPU, 10 on CUDA)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="alternating rounds per measurement, the fastest kept (default: 2 on CPU, 10 on CUDA)")
     parser.add_argument("--ours-prec", default="", help="precision of our runs (e.g. amp); default: the method's")
     return parser
 
@@ -337,10 +371,11 @@ def main(args):
     n_classes = args.classes or (4 if on_cpu else 100)
     test_per_class = args.test_per_class or (2 if on_cpu else 10)
     batch_size = args.batch_size or (1 if on_cpu else 32)
-    repeats = args.repeats or (1 if on_cpu else 10)
+    repeats = args.repeats or (2 if on_cpu else 10)
     ours_opts = precision_opts(args.ours_prec) if args.ours_prec else []
     report = {"device": str(device), "classes": n_classes, "test_images": n_classes * test_per_class,
-              "batch_size": batch_size, "text_encoder": bench_text_encoder(device, args.text_classes, max(repeats, 5)), "trainers": {}}
+              "batch_size": batch_size, "repeats": repeats,
+              "text_encoder": bench_text_encoder(device, args.text_classes, max(repeats, 5)), "trainers": {}}
     with tempfile.TemporaryDirectory(prefix="benchmark-") as root:
         workspace = Workspace(root, n_classes, test_per_class)
         for name in args.trainers:
