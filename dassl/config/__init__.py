@@ -1,5 +1,5 @@
 from .defaults import _C as cfg_default
-from .errors import ConfigError, ConfigLookupError
+from .errors import ConfigError, ConfigLookupError, check_config_choice
 from .node import CfgNode
 
 

@@ -1,4 +1,5 @@
 """User-facing configuration errors: ``train.py`` prints them as one line, without a traceback."""
+from dassl.utils import check_availability
 
 
 class ConfigError(ValueError):
@@ -10,3 +11,11 @@ class ConfigLookupError(ConfigError, KeyError):
 
     def __str__(self):
         return Exception.__str__(self)  # KeyError would quote the message
+
+
+def check_config_choice(key, value, choices):
+    """Dassl's availability check (its message names the closest choice) as a ConfigError naming ``key``."""
+    try:
+        check_availability(value, choices)
+    except ValueError as error:
+        raise ConfigError(f"{key}: {error}") from None

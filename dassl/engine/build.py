@@ -1,15 +1,11 @@
-from dassl.config import ConfigError
-from dassl.utils import Registry, check_availability
+from dassl.config import check_config_choice
+from dassl.utils import Registry
 
 TRAINER_REGISTRY = Registry("TRAINER")
 
 
 def build_trainer(cfg):
-    available = TRAINER_REGISTRY.registered_names()
-    try:
-        check_availability(cfg.TRAINER.NAME, available)
-    except ValueError as error:
-        raise ConfigError(f"TRAINER.NAME: {error}") from None
+    check_config_choice("TRAINER.NAME", cfg.TRAINER.NAME, TRAINER_REGISTRY.registered_names())
     if cfg.VERBOSE:
         print(f"Loading trainer: {cfg.TRAINER.NAME}")
     return TRAINER_REGISTRY.get(cfg.TRAINER.NAME)(cfg)

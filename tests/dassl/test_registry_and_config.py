@@ -1,6 +1,6 @@
 import pytest
 
-from dassl.config import ConfigLookupError, get_cfg_default
+from dassl.config import ConfigError, ConfigLookupError, get_cfg_default
 from dassl.engine import build_trainer
 from dassl.utils import Registry
 
@@ -31,7 +31,7 @@ def test_unknown_trainer_lists_registered_names_and_closest():
 
     cfg = get_cfg_default()
     cfg.TRAINER.NAME = "ToyTrainr"
-    with pytest.raises(ValueError, match=r"belong to \[.*'ToyTrainer'.*\], but got \[ToyTrainr\] \(do you mean \[ToyTrainer\]\?\)"):
+    with pytest.raises(ConfigError, match=r"TRAINER.NAME: .*belong to \[.*'ToyTrainer'.*\], but got \[ToyTrainr\] \(do you mean \[ToyTrainer\]\?\)"):
         build_trainer(cfg)
 
 
