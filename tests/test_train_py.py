@@ -91,8 +91,8 @@ def test_command_line_turns_a_missing_dataset_folder_into_one_error_line(tmp_pat
 ])
 def test_bad_configuration_value_is_one_error_line_from_the_shell(opts, key, tmp_path):
     completed = subprocess.run(
-        [sys.executable, "train.py", "--root", str(tmp_path), "--trainer", "CoOp", "--output-dir", str(tmp_path / "run"),
-         "--dataset-config-file", "configs/datasets/dtd.yaml", *opts],
+        [sys.executable, "train.py", "--root", str(tmp_path), "--trainer", "CoOp",
+         "--output-dir", str(tmp_path / "run"), "--dataset-config-file", "configs/datasets/dtd.yaml", *opts],
         cwd=REPO_ROOT, capture_output=True, text=True,
     )
     assert completed.returncode == 1

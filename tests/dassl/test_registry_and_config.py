@@ -31,7 +31,8 @@ def test_unknown_trainer_lists_registered_names_and_closest():
 
     cfg = get_cfg_default()
     cfg.TRAINER.NAME = "ToyTrainr"
-    with pytest.raises(ConfigError, match=r"TRAINER.NAME: .*belong to \[.*'ToyTrainer'.*\], but got \[ToyTrainr\] \(do you mean \[ToyTrainer\]\?\)"):
+    expected = r"TRAINER.NAME: .*belong to \[.*'ToyTrainer'.*\], but got \[ToyTrainr\] \(do you mean \[ToyTrainer\]\?\)"
+    with pytest.raises(ConfigError, match=expected):
         build_trainer(cfg)
 
 
