@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from dassl.config import ConfigError
 from dassl.data.data_manager import build_data_loader
 from dassl.data.transforms import build_transform
 from dassl.engine import TRAINER_REGISTRY
@@ -63,7 +64,7 @@ def search_bases(cfg):
         return list(cfg.SEARCH.ATTRIBUTES)
     table = load_attribute_table()
     if cfg.DATASET.NAME not in table:
-        raise ValueError(f"No attribute bases for {cfg.DATASET.NAME!r} in configs/atprompt/attributes.yaml: "
+        raise ConfigError(f"No attribute bases for {cfg.DATASET.NAME!r} in configs/atprompt/attributes.yaml: "
                          "set SEARCH.ATTRIBUTES, e.g. \"['color', 'shape', 'size']\"")
     return table[cfg.DATASET.NAME]["bases"]
 
@@ -72,7 +73,7 @@ def candidate_pool(bases, min_size=1, max_size=0, shuffle=False, rng=random):
     """Order-preserving combinations of `bases` with MIN_SIZE..MAX_SIZE words."""
     max_size = max_size or len(bases)
     if not 1 <= min_size <= max_size <= len(bases):
-        raise ValueError(f"SEARCH.MIN_SIZE={min_size} / MAX_SIZE={max_size} must satisfy "
+        raise ConfigError(f"SEARCH.MIN_SIZE={min_size} / MAX_SIZE={max_size} must satisfy "
                          f"1 <= MIN_SIZE <= MAX_SIZE <= {len(bases)} (the number of bases)")
     pool = [combo for size in range(min_size, max_size + 1) for combo in itertools.combinations(bases, size)]
     if shuffle:
@@ -83,7 +84,7 @@ def candidate_pool(bases, min_size=1, max_size=0, shuffle=False, rng=random):
 def validation_source(cfg):
     source = cfg.SEARCH.VALIDATION
     if source not in VALIDATION_SOURCES:
-        raise ValueError(f"SEARCH.VALIDATION must be one of {VALIDATION_SOURCES}, got {source!r}")
+        raise ConfigError(f"SEARCH.VALIDATION must be one of {VALIDATION_SOURCES}, got {source!r}")
     if source == "auto":
         return "train_half" if cfg.DATASET.NAME.startswith("ImageNet") else "val"
     return source
@@ -100,7 +101,7 @@ def split_train_halves(items):
         train += group[:cut]
         val += group[cut:]
     if not val:
-        raise ValueError("SEARCH.VALIDATION train_half needs at least 2 shots per class (DATASET.NUM_SHOTS)")
+        raise ConfigError("SEARCH.VALIDATION train_half needs at least 2 shots per class (DATASET.NUM_SHOTS)")
     return train, val
 
 
@@ -127,9 +128,9 @@ class AttributeCompute(PromptTrainer):
 
     def check_cfg(self, cfg):
         if cfg.SEARCH.PREC not in PRECISIONS[:2]:
-            raise ValueError(f"SEARCH.PREC must be fp16 or fp32 for the attribute search, got {cfg.SEARCH.PREC!r}")
+            raise ConfigError(f"SEARCH.PREC must be fp16 or fp32 for the attribute search, got {cfg.SEARCH.PREC!r}")
         if cfg.SEARCH.VAL_BATCHES not in VAL_BATCH_MODES:
-            raise ValueError(f"SEARCH.VAL_BATCHES must be one of {VAL_BATCH_MODES}, got {cfg.SEARCH.VAL_BATCHES!r}")
+            raise ConfigError(f"SEARCH.VAL_BATCHES must be one of {VAL_BATCH_MODES}, got {cfg.SEARCH.VAL_BATCHES!r}")
         validation_source(cfg)
 
     def build_data_loader(self):

@@ -14,6 +14,8 @@ import torch
 import yaml
 from torch import nn
 
+from dassl.config import ConfigError
+
 from ..config import config_extension, config_finalizer, section
 from ..parts.precision import learnable_dtype
 from ..parts.prompt_layout import (PromptLayout, expand_to, name_token_count, random_context,
@@ -69,7 +71,7 @@ def load_attribute_table(path=ATTRIBUTE_TABLE_PATH):
     for name, row in raw.items():
         target = raw[row["same_as"]] if "same_as" in row else row
         if not target.get("searched") or len(target["searched"]) > MAX_ATTRIBUTES:
-            raise ValueError(f"{path}: row {name!r} needs 1-{MAX_ATTRIBUTES} 'searched' words")
+            raise ConfigError(f"{path}: row {name!r} needs 1-{MAX_ATTRIBUTES} 'searched' words")
         table[name] = {"bases": list(target["bases"]), "searched": list(target["searched"])}
     return table
 
@@ -79,10 +81,10 @@ def _explicit_words(atp):
     words = [atp[f"ATT{k}_TEXT"] for k in range(1, MAX_ATTRIBUTES + 1)]
     given = [word for word in words if word != UNSET_WORD]
     if atp.ATT_NUM > MAX_ATTRIBUTES or atp.ATT_NUM < 0:
-        raise ValueError(f"TRAINER.ATPROMPT.ATT_NUM={atp.ATT_NUM}: ATPrompt supports 1-{MAX_ATTRIBUTES} attributes")
+        raise ConfigError(f"TRAINER.ATPROMPT.ATT_NUM={atp.ATT_NUM}: ATPrompt supports 1-{MAX_ATTRIBUTES} attributes")
     count = atp.ATT_NUM or len(given)
     if words[:count] != given or (atp.ATT_NUM and len(given) < atp.ATT_NUM):
-        raise ValueError(
+        raise ConfigError(
             f"TRAINER.ATPROMPT.ATT_NUM={atp.ATT_NUM} needs ATT1_TEXT..ATT{count}_TEXT set (got {words}); "
             "set them in order, or set neither to use configs/atprompt/attributes.yaml"
         )
@@ -93,7 +95,7 @@ def table_dataset_name(cfg):
     """The dataset whose table row applies (the source's for cross-dataset targets, see XD_ATTRIBUTES)."""
     atp = cfg.TRAINER.ATPROMPT
     if atp.XD_ATTRIBUTES not in XD_ATTRIBUTE_SOURCES:
-        raise ValueError(f"TRAINER.ATPROMPT.XD_ATTRIBUTES must be one of {XD_ATTRIBUTE_SOURCES}, "
+        raise ConfigError(f"TRAINER.ATPROMPT.XD_ATTRIBUTES must be one of {XD_ATTRIBUTE_SOURCES}, "
                          f"got {atp.XD_ATTRIBUTES!r}")
     if atp.XD_ATTRIBUTES == "source" and atp.SOURCE_DATASET:
         return atp.SOURCE_DATASET
@@ -108,7 +110,7 @@ def resolve_attribute_words(cfg):
     dataset = table_dataset_name(cfg)
     table = load_attribute_table()
     if dataset not in table:
-        raise ValueError(
+        raise ConfigError(
             f"No ATPrompt attributes for dataset {dataset!r} in {ATTRIBUTE_TABLE_PATH}: add a row there or set "
             "TRAINER.ATPROMPT.ATT_NUM and ATT1_TEXT.. (e.g. ATT_NUM 1 ATT1_TEXT color)"
         )
@@ -129,7 +131,7 @@ def fill_attribute_words(cfg):
 def attribute_slot_lengths(words, tokenization):
     """Prompt positions each word occupies: its BPE span (full_span) or 1 (upstream's assumption)."""
     if tokenization not in TOKENIZATIONS:
-        raise ValueError(f"TRAINER.ATPROMPT.ATTRIBUTE_TOKENIZATION must be one of {TOKENIZATIONS}, "
+        raise ConfigError(f"TRAINER.ATPROMPT.ATTRIBUTE_TOKENIZATION must be one of {TOKENIZATIONS}, "
                          f"got {tokenization!r}")
     if tokenization == "full_span":
         return [name_token_count(word) for word in words]
@@ -149,20 +151,20 @@ class AttributeLayout(PromptLayout):
                  draw_attribute_blocks=True):
         super().__init__(clip_model, [name.replace("_", " ") for name in classnames])
         if context.class_specific:
-            raise ValueError("ATPrompt shares its context across classes: set TRAINER.COOP.CSC False")
+            raise ConfigError("ATPrompt shares its context across classes: set TRAINER.COOP.CSC False")
         if context.class_token_position != "end":
-            raise ValueError("ATPrompt puts the class name last: set TRAINER.COOP.CLASS_TOKEN_POSITION end")
+            raise ConfigError("ATPrompt puts the class name last: set TRAINER.COOP.CLASS_TOKEN_POSITION end")
         atp = cfg.TRAINER.ATPROMPT
         self.attributes = resolve_attribute_words(cfg) if attributes is None else list(attributes)
         self.n_ctx = context.n_ctx
         if soft_lengths is None:
             soft_lengths = [atp[f"N_ATT{k}"] for k in range(1, MAX_ATTRIBUTES + 1)]
         if len(soft_lengths) < len(self.attributes):
-            raise ValueError(f"{len(self.attributes)} attribute words but only {len(soft_lengths)} soft blocks")
+            raise ConfigError(f"{len(self.attributes)} attribute words but only {len(soft_lengths)} soft blocks")
         self.attribute_soft_lengths = list(soft_lengths)
         self.word_lengths = attribute_slot_lengths(self.attributes, atp.ATTRIBUTE_TOKENIZATION)
         if atp.DEEP_WINDOW not in DEEP_WINDOWS:
-            raise ValueError(f"TRAINER.ATPROMPT.DEEP_WINDOW must be one of {DEEP_WINDOWS}, got {atp.DEEP_WINDOW!r}")
+            raise ConfigError(f"TRAINER.ATPROMPT.DEEP_WINDOW must be one of {DEEP_WINDOWS}, got {atp.DEEP_WINDOW!r}")
         self.deep_window = atp.DEEP_WINDOW
 
         param_dtype = learnable_dtype(cfg, clip_model.dtype)
