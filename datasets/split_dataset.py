@@ -10,7 +10,7 @@ from dassl.utils import mkdir_if_missing
 
 from .fewshot import fewshot_subset
 from .locations import dataset_root, doc_ref, require_dir
-from .splits import read_and_split_data, read_split, save_split, subsample_classes
+from .splits import read_and_split_data, read_split, save_split, split_trainval, subsample_classes
 
 
 class SplitDataset(DatasetBase):
@@ -82,3 +82,23 @@ class FolderSplitDataset(SplitDataset):
             self.image_dir, ignored=self.ignored_folders, new_cnames=self.renamed_classes,
             listing_order=self.listing_order,
         )
+
+
+class ListFileSplitDataset(SplitDataset):
+    """Raw annotations as (class list, train list, test list) files; a missing split draws val from train."""
+
+    def create_split(self):
+        class_file, train_file, test_file = self.split_sources()
+        cname2lab = self.read_class_labels(class_file)
+        trainval = self.read_data(cname2lab, train_file)
+        test = self.read_data(cname2lab, test_file)
+        train, val = split_trainval(trainval)
+        return train, val, test
+
+    def read_class_labels(self, class_file):
+        """``{class key: label}`` from the class list file."""
+        raise NotImplementedError
+
+    def read_data(self, cname2lab, text_file):
+        """The Datum items one list file names."""
+        raise NotImplementedError

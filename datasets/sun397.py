@@ -4,12 +4,12 @@ import os
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .annotations import read_text_lines
-from .split_dataset import SplitDataset
-from .splits import checked_datum, split_trainval
+from .split_dataset import ListFileSplitDataset
+from .splits import checked_datum
 
 
 @DATASET_REGISTRY.register()
-class SUN397(SplitDataset):
+class SUN397(ListFileSplitDataset):
     dataset_dir = "sun397"
     image_subdir = "SUN397"
     split_name = "SUN397"
@@ -17,14 +17,9 @@ class SUN397(SplitDataset):
     def split_sources(self):
         return [os.path.join(self.dataset_dir, name) for name in ("ClassName.txt", "Training_01.txt", "Testing_01.txt")]
 
-    def create_split(self):
-        class_file, train_file, test_file = self.split_sources()
+    def read_class_labels(self, class_file):
         class_keys = [line[1:] for line in read_text_lines(class_file)]
-        cname2lab = {key: label for label, key in enumerate(class_keys)}
-        trainval = self.read_data(cname2lab, train_file)
-        test = self.read_data(cname2lab, test_file)
-        train, val = split_trainval(trainval)
-        return train, val, test
+        return {key: label for label, key in enumerate(class_keys)}
 
     def read_data(self, cname2lab, text_file):
         """Lines ``/b/bow_window/indoor/sun_x.jpg``; the class is shown as "indoor bow_window"."""

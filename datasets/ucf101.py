@@ -5,12 +5,12 @@ import re
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .annotations import read_text_lines
-from .split_dataset import SplitDataset
-from .splits import checked_datum, split_trainval
+from .split_dataset import ListFileSplitDataset
+from .splits import checked_datum
 
 
 @DATASET_REGISTRY.register()
-class UCF101(SplitDataset):
+class UCF101(ListFileSplitDataset):
     dataset_dir = "ucf101"
     image_subdir = "UCF-101-midframes"
     split_name = "UCF101"
@@ -19,16 +19,13 @@ class UCF101(SplitDataset):
         list_dir = os.path.join(self.dataset_dir, "ucfTrainTestlist")
         return [os.path.join(list_dir, name) for name in ("classInd.txt", "trainlist01.txt", "testlist01.txt")]
 
-    def create_split(self):
-        class_file, train_file, test_file = self.split_sources()
+    def read_class_labels(self, class_file):
+        """Lines ``<1-based id> <action>``."""
         cname2lab = {}
         for line in read_text_lines(class_file):
             class_id, action = line.split(" ")
             cname2lab[action] = int(class_id) - 1
-        trainval = self.read_data(cname2lab, train_file)
-        test = self.read_data(cname2lab, test_file)
-        train, val = split_trainval(trainval)
-        return train, val, test
+        return cname2lab
 
     def read_data(self, cname2lab, text_file):
         """Lines ``ApplyEyeMakeup/v_x.avi [id]`` -> ``Apply_Eye_Makeup/v_x.jpg``, class "Apply_Eye_Makeup"."""
