@@ -46,6 +46,30 @@ class ResidualAttentionBlock(nn.Module):
         x = x + self.attn(normed, normed, normed, need_weights=False, attn_mask=attn_mask)[0]
         return x + self.mlp(self.ln_2(x))
 
+    def forward_after_prefix(self, prefix: torch.Tensor, suffix: torch.Tensor) -> torch.Tensor:
+        """This block on causal continuations `suffix` [G, C, m, D] of one shared `prefix` [k, G, D] per group.
+
+        Equals running every full sequence `[prefix; suffix[g, c]]` and keeping its last m positions:
+        each suffix token attends to the group's prefix keys/values (computed once, not C times) and,
+        causally, to its own row. `prefix` is this block's input (sequence-first, as `forward` takes).
+        """
+        width, heads = prefix.shape[-1], self.attn.num_heads
+        weight, bias = self.attn.in_proj_weight, self.attn.in_proj_bias
+        prefix_kv = F.linear(self.ln_1(prefix).permute(1, 0, 2), weight[width:], bias[width:])
+        prefix_keys, prefix_values = (t.unflatten(-1, (heads, -1)).transpose(1, 2) for t in prefix_kv.chunk(2, -1))
+        query, keys, values = (t.unflatten(-1, (heads, -1)).permute(0, 3, 1, 2, 4)
+                               for t in F.linear(self.ln_1(suffix), weight, bias).chunk(3, -1))
+        groups, _, rows, length, head_width = query.shape
+        query = query * head_width ** -0.5
+        to_prefix = (query.flatten(2, 3) @ prefix_keys.transpose(-1, -2)).unflatten(2, (rows, length))
+        to_suffix = query @ keys.transpose(-1, -2) + causal_mask(length, query.dtype, query.device)
+        weights = torch.cat([to_prefix, to_suffix], dim=-1).float().softmax(dim=-1).to(query.dtype)
+        prefix_length = prefix.shape[0]
+        mixed = (weights[..., :prefix_length].flatten(2, 3) @ prefix_values).unflatten(2, (rows, length))
+        mixed = mixed + weights[..., prefix_length:] @ values
+        suffix = suffix + self.attn.out_proj(mixed.permute(0, 2, 3, 1, 4).flatten(-2))
+        return suffix + self.mlp(self.ln_2(suffix))
+
 
 class Transformer(nn.Module):
     """A stack of residual blocks on batch-first [N, L, D]; `block_hook(i, x)` may rewrite the input of block i.
@@ -70,6 +94,24 @@ class Transformer(nn.Module):
                 x = apply_hook(block_hook, index, x)
             x = block(x, attn_mask)
         return x.permute(1, 0, 2)
+
+    def forward_shared_prefix(self, prefix: torch.Tensor, suffix: torch.Tensor,
+                              block_hook: Optional[BlockHook] = None) -> torch.Tensor:
+        """Causal stack on sequences `[prefix[g]; suffix[g, c]]` whose first k tokens are shared by a group.
+
+        `prefix` [G, k, D], `suffix` [G, C, m, D] -> suffix outputs [G, C, m, D]. A hook runs on the
+        prefix only, so it must write nothing past it (the caller checks its `window_end`).
+        """
+        if block_hook is not None:
+            check_hook_depth(block_hook, self.layers)
+        prefix = prefix.permute(1, 0, 2)
+        mask = causal_mask(prefix.shape[0], prefix.dtype, prefix.device)
+        for index, block in enumerate(self.resblocks):
+            if block_hook is not None:
+                prefix = apply_hook(block_hook, index, prefix)
+            suffix = block.forward_after_prefix(prefix, suffix)
+            prefix = block(prefix, mask)
+        return suffix
 
 
 def apply_hook(block_hook: BlockHook, index: int, x: torch.Tensor) -> torch.Tensor:
@@ -295,6 +337,28 @@ class CLIP(nn.Module):
         x = self.ln_final(x).to(self.dtype)
         pooled = x[torch.arange(x.shape[0], device=x.device), eot_index.to(x.device)]
         return pooled @ self.text_projection
+
+    def encode_text_shared_prefix(self, embeddings: torch.Tensor, eot_index: torch.Tensor, prefix_length: int,
+                                  block_hook: Optional[BlockHook] = None, truncate: bool = True) -> torch.Tensor:
+        """`encode_text_embeddings` for prompts [..., C, L, Dt] whose first `prefix_length` positions are the
+        same for all C classes of a group (the caller's promise): the prefix runs once per group.
+
+        Exact up to float rounding, like EOT truncation; returns [..., C, E]. `eot_index` [C] must not
+        point into the prefix.
+        """
+        *leading, classes, length, width = embeddings.shape
+        if truncate:
+            length = int(eot_index.max()) + 1
+        if not 0 < prefix_length <= int(eot_index.min()):
+            raise ValueError(f"A shared prefix of {prefix_length} tokens must be non-empty and end before "
+                             f"the pooled positions {eot_index.tolist()}")
+        grouped = embeddings.reshape(-1, classes, embeddings.shape[-2], width)[:, :, :length].to(self.dtype)
+        positions = self.positional_embedding[:length].to(self.dtype)
+        prefix = grouped[:, 0, :prefix_length] + positions[:prefix_length]
+        suffix = grouped[:, :, prefix_length:] + positions[prefix_length:]
+        x = self.ln_final(self.transformer.forward_shared_prefix(prefix, suffix, block_hook)).to(self.dtype)
+        pooled = x[:, torch.arange(classes, device=x.device), eot_index.to(x.device) - prefix_length]
+        return (pooled @ self.text_projection).reshape(*leading, classes, -1)
 
     def forward(self, images: torch.Tensor, text: torch.Tensor):
         image_features = self.encode_image(images)

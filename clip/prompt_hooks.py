@@ -3,7 +3,9 @@
 A block hook is `hook(layer_index, x) -> x`, called before every residual block with batch-first
 `x` [N, L, D]; CLIP's transformers call it and cast what it returns to the activation dtype.
 A hook may expose `deepest_layer` (the last block it writes into); a transformer with fewer
-blocks rejects it with a clear error instead of silently ignoring the extra prompts.
+blocks rejects it with a clear error instead of silently ignoring the extra prompts. A hook that
+exposes `window_end` (it touches no position at or past it) lets the text encoder run the
+positions shared by all classes once; without it every sequence is encoded in full.
 """
 from typing import Sequence
 
@@ -25,6 +27,13 @@ class ReplaceTokens:
     def deepest_layer(self) -> int:
         """Index of the last block this hook writes into (checked against the transformer depth)."""
         return len(self.prompts)
+
+    @property
+    def window_end(self):
+        """First position past every write, or None when counted from the end (it depends on the length)."""
+        if self.start < 0:
+            return None
+        return self.start + max((prompt.shape[-2] for prompt in self.prompts), default=0)
 
     def __call__(self, layer_index: int, x: torch.Tensor) -> torch.Tensor:
         if not 1 <= layer_index <= len(self.prompts):

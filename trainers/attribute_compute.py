@@ -177,7 +177,7 @@ class AttributeCompute(PromptTrainer):
         features = []
         for layout in self.prompt_learner.candidates:
             embeddings, pool_index = layout()
-            features.append(self.text_encoder(embeddings, pool_index))
+            features.append(self.text_encoder(embeddings, pool_index, shared_prefix=layout.shared_prefix_length))
         return torch.stack(features)
 
     def logits(self, images, text_features=None):

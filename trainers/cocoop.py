@@ -13,6 +13,11 @@ from .parts.precision import CastLinear, learnable_dtype
 from .parts.prompt_trainer import PromptTrainer
 
 
+# Prompts per batched text pass: bounds the activation memory of CoCoOp's test batches (100 images x
+# 1000 ImageNet classes would be 100k sequences at once).
+TEXT_ROWS_PER_PASS = 4096
+
+
 @config_extension
 def add_cocoop_keys(cfg):
     cocoop = section(cfg.TRAINER, "COCOOP")
@@ -47,15 +52,24 @@ class CoCoOp(PromptTrainer):
         return layout
 
     def logits(self, images, text_features=None):
-        """One text pass over all classes per image: the prompts depend on the image."""
+        """A text pass over all classes per image, since the prompts depend on the image."""
         image_units = l2_normalize(self.encode_images(images))
         class_shift = self.prompt_learner.meta_net(image_units)
         rows = []
-        for image_unit, shift in zip(image_units, class_shift):
-            embeddings, pool_index = self.prompt_learner(class_shift=shift.unsqueeze(0))
-            text_units = l2_normalize(self.text_encoder(embeddings[0], pool_index))
-            rows.append(scaled_similarity(image_unit, text_units, self.logit_scale))
+        step = self.images_per_text_pass()
+        for start in range(0, len(image_units), step):
+            embeddings, pool_index = self.prompt_learner(class_shift=class_shift[start:start + step])
+            text_units = l2_normalize(self.encode_prompts(embeddings, pool_index))
+            for image_unit, units in zip(image_units[start:start + step], text_units):
+                rows.append(scaled_similarity(image_unit, units, self.logit_scale))
         return torch.stack(rows)
+
+    def images_per_text_pass(self):
+        """Images whose prompt sets share one text-encoder call: upstream's one by one when the shared
+        prefix is off (TRAINER.TEXT_ENCODER.SHARE_PREFIX), else as many as fit TEXT_ROWS_PER_PASS prompts."""
+        if not self.text_encoder.share_prefix:
+            return 1
+        return max(1, TEXT_ROWS_PER_PASS // self.prompt_learner.n_cls)
 
     def model_inference(self, images):
         return self.logits(images)

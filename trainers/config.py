@@ -47,6 +47,7 @@ def add_shared_keys(cfg):
     cfg.TRAINER.FP32_MASTER_WEIGHTS = False
     text_encoder = section(cfg.TRAINER, "TEXT_ENCODER")
     text_encoder.TRUNCATE_AT_EOT = True  # cut sequences after the last EOT (exact under the causal mask)
+    text_encoder.SHARE_PREFIX = True  # encode the positions all classes share once per prompt set (exact too)
 
 
 @config_extension

@@ -96,4 +96,4 @@ class MaPLe(PromptTrainer):
     def class_text_features(self):
         embeddings, pool_index = self.prompt_learner()
         hook = self.prompt_learner.deep_text_hook(list(self.prompt_learner.compound_prompts_text))
-        return self.text_encoder(embeddings, pool_index, block_hook=hook)
+        return self.encode_prompts(embeddings, pool_index, block_hook=hook)

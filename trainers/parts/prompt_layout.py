@@ -110,6 +110,13 @@ class PromptLayout(nn.Module):
         """(start, length) of the positions MaPLe's deep text prompts overwrite."""
         raise NotImplementedError
 
+    @property
+    def shared_prefix_length(self):
+        """Leading positions that are one tensor for every class of a prompt set (SOT, shared context,
+        fixed words), which the text encoder then runs once. 0, the safe default, shares nothing.
+        """
+        return 0
+
     def forward(self, class_shift=None):
         """Prompt embeddings for every class, shifted per image by `class_shift` [B, D] if given (CoCoOp)."""
         tokens = self.class_soft_tokens()
@@ -126,6 +133,12 @@ class PromptLayout(nn.Module):
             if prompt.shape[0] != length:
                 raise ValueError(f"Deep text prompt of {prompt.shape[0]} tokens for a window of {length}")
         return replace_tokens(start, [prompt.to(self.dtype) for prompt in deep_prompts])
+
+
+def identical_leading_positions(buffer):
+    """How many leading positions of a frozen [C, k, D] buffer hold the same embedding for every class."""
+    differs = (buffer != buffer[:1]).flatten(2).any(dim=-1).any(dim=0)
+    return int(differs.int().argmax()) if bool(differs.any()) else buffer.shape[1]
 
 
 def expand_to(buffer, leading_shape):
@@ -168,6 +181,12 @@ class PlainContextLayout(PromptLayout):
 
     def deep_text_window(self):
         return 1, self.n_ctx
+
+    @property
+    def shared_prefix_length(self):
+        if self.class_token_position != "end" or self.ctx.dim() == 3:
+            return 0
+        return 1 + self.n_ctx + identical_leading_positions(self.token_suffix)
 
     def assemble(self, class_tokens):
         leading = class_tokens.shape[:-3]

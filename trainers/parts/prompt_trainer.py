@@ -66,7 +66,8 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
         self.precision = effective_precision(self.method_cfg.PREC, self.device)
         self.clip_model = load_clip(cfg, self.method_cfg.PREC, self.device)
         check_input_size(cfg, self.clip_model)
-        self.text_encoder = TextEncoder(self.clip_model, truncate=cfg.TRAINER.TEXT_ENCODER.TRUNCATE_AT_EOT)
+        options = cfg.TRAINER.TEXT_ENCODER
+        self.text_encoder = TextEncoder(self.clip_model, options.TRUNCATE_AT_EOT, options.SHARE_PREFIX)
         self.eval_cache = EvaluationCache(enabled=cfg.TRAINER.TEXT_FEATURES_ONCE_PER_EVAL)
         print("Building custom CLIP")
         learner = self.build_learner(self.dm.dataset.classnames).to(self.device)
@@ -101,8 +102,12 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
 
     def class_text_features(self):
         """Raw text features [C, E] of the current prompts."""
-        embeddings, pool_index = self.prompt_learner()
-        return self.text_encoder(embeddings, pool_index)
+        return self.encode_prompts(*self.prompt_learner())
+
+    def encode_prompts(self, embeddings, pool_index, block_hook=None):
+        """Text features [..., C, E] of the layout's prompts, telling the encoder what the classes share."""
+        shared = self.prompt_learner.shared_prefix_length
+        return self.text_encoder(embeddings, pool_index, block_hook=block_hook, shared_prefix=shared)
 
     def logits(self, images, text_features=None):
         if text_features is None:

@@ -1,4 +1,5 @@
 """CLIP's text tower applied to already-embedded prompts."""
+import math
 
 
 class TextEncoder:
@@ -8,13 +9,40 @@ class TextEncoder:
     modules, their checkpoints and their train/eval switches.
     """
 
-    def __init__(self, clip_model, truncate=True):
+    def __init__(self, clip_model, truncate=True, share_prefix=True):
         self.clip_model = clip_model
         # Cutting sequences after the last EOT is exact under the causal mask and much cheaper.
         self.truncate = truncate
+        # Likewise, positions every class shares see only each other: encoding them once per prompt
+        # set instead of once per class is exact (TRAINER.TEXT_ENCODER.SHARE_PREFIX).
+        self.share_prefix = share_prefix
 
-    def __call__(self, embeddings, pool_index, block_hook=None):
+    def __call__(self, embeddings, pool_index, block_hook=None, shared_prefix=0):
+        """Features [..., C, E] of prompts [..., C, L, D].
+
+        `shared_prefix`: how many leading positions the caller guarantees are the same tensor for
+        every class of a prompt set (a layout's `shared_prefix_length`); 0 encodes every row in full.
+        """
         embeddings = embeddings.type(self.clip_model.dtype)
-        return self.clip_model.encode_text_embeddings(
-            embeddings, pool_index, block_hook=block_hook, truncate=self.truncate
+        prefix_length = self.usable_prefix(shared_prefix, pool_index, block_hook)
+        if prefix_length:
+            return self.clip_model.encode_text_shared_prefix(
+                embeddings, pool_index, prefix_length, block_hook=block_hook, truncate=self.truncate
+            )
+        *leading, classes, length, width = embeddings.shape
+        features = self.clip_model.encode_text_embeddings(
+            embeddings.reshape(-1, length, width), pool_index.repeat(math.prod(leading)),
+            block_hook=block_hook, truncate=self.truncate,
         )
+        return features.reshape(*leading, classes, -1)
+
+    def usable_prefix(self, shared_prefix, pool_index, block_hook):
+        """The shared length to exploit: 0 when off, or when a hook may write past the prefix."""
+        if not self.share_prefix or shared_prefix < 1:
+            return 0
+        prefix_length = min(shared_prefix, int(pool_index.min()))
+        if block_hook is not None:
+            window_end = getattr(block_hook, "window_end", None)
+            if window_end is None or window_end > prefix_length:
+                return 0
+        return prefix_length

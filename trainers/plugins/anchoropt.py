@@ -19,7 +19,8 @@ from dassl.config import ConfigError
 from ..parts.eval_cache import EvaluationCache
 from ..parts.logits import cosine_logits
 from ..parts.precision import learnable_dtype
-from ..parts.prompt_layout import PromptLayout, embed_token_ids, expand_to, random_context, register_prompt_layout
+from ..parts.prompt_layout import (PromptLayout, embed_token_ids, expand_to, identical_leading_positions, random_context,
+                                   register_prompt_layout)
 from .anchoropt_anchor import PLACEHOLDER, AnchorPrompt, initial_anchor, read_anchor_file
 from .anchoropt_config import resolve_anchor_path, stage_one_command
 from .anchoropt_losses import anchoropt_loss, argmax_position_matrix, sample_position_matrix
@@ -148,6 +149,10 @@ class AnchoredLayout(PromptLayout):
     def deep_text_window(self):
         return 1, self.n_ctx + self.anchor_len
 
+    @property
+    def shared_prefix_length(self):
+        return 1 + self.n_ctx + self.anchor_len + identical_leading_positions(self.token_suffix)
+
     def assemble(self, class_tokens):
         leading = class_tokens.shape[:-2]
         anchor = self.anchor.to(class_tokens.dtype).expand(*leading, self.anchor_len, self.width)
@@ -195,6 +200,11 @@ class AnchoredDeepPrompts:
     @property
     def deepest_layer(self):
         return len(self.prompts)
+
+    @property
+    def window_end(self):
+        """The hook reads and writes nothing at or past this position (SOT plus the P slots)."""
+        return 1 + self.positions.shape[0]
 
     def __call__(self, layer_index, x):
         if not 1 <= layer_index <= len(self.prompts):

@@ -14,7 +14,7 @@ import clip
 from dassl.utils import load_checkpoint
 
 from ..parts.logits import l2_normalize
-from ..parts.prompt_layout import embed_token_ids
+from ..parts.prompt_layout import embed_token_ids, identical_leading_positions
 
 ANCHOR_PARAM_NAME = "anchor_ctx_1"
 ANCHOR_BUFFER_NAMES = ("token_prefix", "token_of", "token_suffix")
@@ -62,7 +62,12 @@ class AnchorPrompt(nn.Module):
 
     def text_features(self, text_encoder):
         """Raw anchor text features ``[C, E]`` (``text_encoder(embeddings, pool_index)``, frozen CLIP)."""
-        return text_encoder(self(), self.eot_index)
+        return text_encoder(self(), self.eot_index, shared_prefix=self.shared_prefix_length)
+
+    @property
+    def shared_prefix_length(self):
+        """``[SOS][anchor][of]`` plus any leading class-name tokens that every class has in common."""
+        return 2 + self.anchor_len + identical_leading_positions(self.token_suffix)
 
     def load_anchor(self, anchor):
         """Copy a stage-I anchor ``[L_a, D]`` in (any dtype/device)."""
