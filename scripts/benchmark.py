@@ -149,25 +149,61 @@ def typical_prompts(n_classes, n_ctx=TYPICAL_CONTEXT):
     return clip.tokenize([" ".join(["X"] * n_ctx) + f" {name}." for name in names])
 
 
-def bench_text_encoder(device, n_classes, repeats):
-    """Forward (no grad) and forward+backward time of the ViT-B/16-shaped text tower: full, truncated, and
-    truncated with the shared context encoded once."""
+def text_tower(device):
+    """A ViT-B/16-shaped text tower (the image tower shrunk away), frozen, built without touching the RNG."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = CLIP(embed_dim=512, image_resolution=224, vision_layers=1, vision_width=64, vision_patch_size=16,
                      context_length=77, vocab_size=tiny.OPENAI_VOCAB_SIZE, transformer_width=512,
                      transformer_heads=8, transformer_layers=12).to(device)
-    model.requires_grad_(False)
+    return model.requires_grad_(False)
+
+
+def encode_variant(model, embeddings, eot, variant):
+    """Text features the original way ("full"), EOT-truncated, or truncated with SOT + context run once."""
+    if variant == "shared":
+        return model.encode_text_shared_prefix(embeddings, eot, 1 + TYPICAL_CONTEXT)
+    return model.encode_text_embeddings(embeddings, eot, truncate=variant == "truncated")
+
+
+def saved_activation_gib(n_classes):
+    """GiB the fp16 text tower keeps for the backward of one CoOp step over `n_classes` prompts, per variant.
+
+    Counted on the meta device (shapes only, nothing computed), so it runs anywhere in a second: the
+    tensors autograd saves, parameters excluded. This is what makes ImageNet CoOp run out of memory.
+    """
+    with torch.device("meta"):
+        model = text_tower("meta").half()
+    parameters = {id(p) for p in model.parameters()}
+    eot = typical_prompts(n_classes).argmax(dim=-1)
+    sizes = {}
+    for variant in ("full", "truncated", "shared"):
+        saved = {}
+
+        def pack(tensor):
+            base = tensor if tensor._base is None else tensor._base
+            if id(tensor) not in parameters and id(base) not in parameters:
+                saved[id(tensor)] = tensor.numel() * tensor.element_size()
+            return tensor
+
+        leaf = torch.empty(n_classes, 77, 512, device="meta", dtype=torch.half, requires_grad=True)
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+            encode_variant(model, leaf, eot, variant)
+        sizes[variant] = sum(saved.values()) / 2 ** 30
+    return sizes
+
+
+def bench_text_encoder(device, n_classes, repeats):
+    """Forward (no grad) and forward+backward time of the ViT-B/16-shaped text tower: full, truncated, and
+    truncated with the shared context encoded once."""
+    model = text_tower(device)
     token_ids = typical_prompts(n_classes).to(device)
     embeddings = model.token_embedding(token_ids).detach()
     eot = token_ids.argmax(dim=-1)
-    prefix_length = 1 + TYPICAL_CONTEXT
-    result = {"classes": n_classes, "tokens_kept": int(eot.max()) + 1, "tokens_shared": prefix_length}
+    result = {"classes": n_classes, "tokens_kept": int(eot.max()) + 1, "tokens_shared": 1 + TYPICAL_CONTEXT}
 
     def encode(leaf, variant):
-        if variant == "shared":
-            return model.encode_text_shared_prefix(leaf, eot, prefix_length)
-        return model.encode_text_embeddings(leaf, eot, truncate=variant == "truncated")
+        return encode_variant(model, leaf, eot, variant)
 
     with torch.no_grad():
         full, cut, shared = (encode(embeddings, variant) for variant in ("full", "truncated", "shared"))
@@ -361,6 +397,10 @@ def print_table(report):
           f"forward+backward {format_ratio(text['train_speedup_shared'])}")
     header = (f"{'trainer':<20} {'train step':>11} {'eval (1)':>9} {'eval 3 seeds b+n':>17} {'(cache warm)':>13} "
               f"{'peak mem ours/orig':>19}")
+    memory = report["text_activations_gib"]
+    print(f"Text activations saved for backward, {report['memory_classes']} classes, fp16: "
+          f"full {memory['full']:.2f} GiB, truncated {memory['truncated']:.2f} GiB, "
+          f"+ shared prefix {memory['shared']:.2f} GiB ({format_ratio(memory['shared'] / memory['full'])})")
     print(header)
     print("-" * len(header))
     for name, row in report["trainers"].items():
@@ -377,6 +417,8 @@ def build_parser():
     parser.add_argument("--trainers", nargs="+", default=list(TRAINERS), choices=list(TRAINERS))
     parser.add_argument("--classes", type=int, default=None, help="base classes (default: 4 on CPU, 100 on CUDA)")
     parser.add_argument("--text-classes", type=int, default=32, help="prompts of the text-encoder benchmark")
+    parser.add_argument("--memory-classes", type=int, default=1000,
+                        help="prompts whose text activations are counted (default: ImageNet's 1000)")
     parser.add_argument("--test-per-class", type=int, default=None, help="default: 2 on CPU, 10 on CUDA")
     parser.add_argument("--batch-size", type=int, default=None, help="training batch (default: 1 on CPU, 32 on CUDA)")
     parser.add_argument("--repeats", type=int, default=None,
@@ -397,7 +439,9 @@ def main(args):
     ours_opts = precision_opts(args.ours_prec) if args.ours_prec else []
     report = {"device": str(device), "classes": n_classes, "test_images": n_classes * test_per_class,
               "batch_size": batch_size, "repeats": repeats,
-              "text_encoder": bench_text_encoder(device, args.text_classes, max(repeats, 5)), "trainers": {}}
+              "text_encoder": bench_text_encoder(device, args.text_classes, max(repeats, 5)),
+              "memory_classes": args.memory_classes, "text_activations_gib": saved_activation_gib(args.memory_classes),
+              "trainers": {}}
     with tempfile.TemporaryDirectory(prefix="benchmark-") as root:
         workspace = Workspace(root, n_classes, test_per_class)
         for name in args.trainers:

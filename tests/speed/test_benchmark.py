@@ -40,3 +40,10 @@ def test_original_runs_switch_every_shortcut_off(workspace):
     assert not cfg.TEXT_ENCODER.TRUNCATE_AT_EOT and not cfg.TEXT_ENCODER.SHARE_PREFIX
     assert not cfg.TEXT_FEATURES_ONCE_PER_EVAL
     assert not cfg.CACHE_FROZEN_TEXT_FEATURES and cfg.FEATURE_CACHE.DIR == "" and cfg.COOP.PREC == "fp16"
+
+
+def test_text_activation_count_shrinks_with_each_shortcut_and_scales_with_classes():
+    ten, twenty = benchmark.saved_activation_gib(10), benchmark.saved_activation_gib(20)
+    assert ten["full"] > 3 * ten["truncated"] > 3 * ten["shared"] > 0
+    for variant in ("full", "truncated", "shared"):
+        assert twenty[variant] > 1.5 * ten[variant]
