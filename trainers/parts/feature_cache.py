@@ -22,7 +22,7 @@ def tensor_checksum(state_dict):
     for name in sorted(state_dict):
         tensor = state_dict[name].detach().cpu().contiguous()
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())
+        digest.update(tensor.view(-1).view(torch.uint8).numpy())  # hashed in place: no copy of the bytes
     return digest.hexdigest()
 
 
