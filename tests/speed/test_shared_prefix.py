@@ -8,6 +8,7 @@ from clip.prompt_hooks import replace_tokens
 from clip.tiny import tiny_vit_state_dict
 from tests.plugins.test_anchoropt_support import write_original_anchor_file
 from tests.trainers.test_anchor_pipeline import BASELINES, run
+from tests.speed.trainer_probe import step_and_test
 from tests.trainers.train_runs import run_train, small_dataset  # noqa: F401  (fixture)
 from trainers.parts.prompt_layout import identical_leading_positions
 from trainers.parts.text_encoder import TextEncoder
@@ -111,23 +112,6 @@ def count_shared_calls(monkeypatch):
 
     monkeypatch.setattr(clip.model.CLIP, "encode_text_shared_prefix", counted)
     return calls
-
-
-def step_and_test(trainer):
-    """Loss and gradients of one training step, then the test logits, from a fixed random state."""
-    torch.manual_seed(0)
-    batch = next(iter(trainer.train_loader_x))
-    trainer.set_model_mode("train")
-    images, labels = trainer.parse_batch_train(batch)
-    loss, _ = trainer.compute_loss(images, labels)
-    loss.backward()
-    gradients = {name: p.grad.clone() for name, p in trainer.model.named_parameters() if p.grad is not None}
-    outputs = []
-    process = trainer.evaluator.process
-    trainer.evaluator.process = lambda output, label: (outputs.append(output.clone()), process(output, label))
-    torch.manual_seed(1)
-    trainer.test()
-    return loss.detach(), gradients, torch.cat(outputs)
 
 
 def assert_same_run(shared, full):
