@@ -275,7 +275,7 @@ def build_trainer(workspace, name, device, batch_size, opts):
         "MODEL.BACKBONE.NAME", workspace.checkpoint, "USE_CUDA", str(device.type == "cuda"),
         "INPUT.SIZE", f"({workspace.image_size}, {workspace.image_size})",
         "DATASET.NUM_SHOTS", "2", "DATASET.SUBSAMPLE_CLASSES", "base", "DATALOADER.NUM_WORKERS", "0",
-        "DATALOADER.TRAIN_X.BATCH_SIZE", str(batch_size), "DATALOADER.TEST.BATCH_SIZE", "8",
+        "DATALOADER.TRAIN_X.BATCH_SIZE", str(batch_size),
         "TRAINER.ANCHOROPT.ANCHOR_PATH", workspace.anchor_file,
         "TRAINER.ANCHOROPT.DESCRIPTIONS_FILE", workspace.descriptions_file,
         *row.opts, *opts,
