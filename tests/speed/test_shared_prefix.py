@@ -11,6 +11,7 @@ from tests.trainers.test_anchor_pipeline import BASELINES, run
 from tests.speed.trainer_probe import step_and_test
 from tests.trainers.train_runs import run_train, small_dataset  # noqa: F401  (fixture)
 from trainers.parts.prompt_layout import identical_leading_positions
+from trainers.parts import text_encoder
 from trainers.parts.text_encoder import TextEncoder
 from trainers.plugins.anchoropt_anchor import AnchorPrompt
 
@@ -82,16 +83,19 @@ def test_prefix_reaching_a_pooled_position_is_refused(model):
         model.encode_text_shared_prefix(embeddings, torch.tensor([9, 5]), 6)
 
 
-def test_encoder_shares_only_what_is_safe(model):
+def test_encoder_shares_only_what_is_safe_and_pays(model):
     pool_index = torch.tensor([9, 6, 12])
     on, off = TextEncoder(model, share_prefix=True), TextEncoder(model, share_prefix=False)
-    assert on.usable_prefix(8, pool_index, None) == 6  # capped before the earliest pooled position
-    assert on.usable_prefix(0, pool_index, None) == 0
-    assert off.usable_prefix(8, pool_index, None) == 0
-    assert on.usable_prefix(5, pool_index, replace_tokens(1, [torch.zeros(4, WIDTH)])) == 5
-    assert on.usable_prefix(4, pool_index, replace_tokens(1, [torch.zeros(4, WIDTH)])) == 0  # writes past it
-    assert on.usable_prefix(5, pool_index, replace_tokens(-2, [torch.zeros(2, WIDTH)])) == 0  # end-relative
-    assert on.usable_prefix(5, pool_index, lambda index, x: x) == 0  # a hook that declares no window
+    many = (100, 3)  # 100 groups of the 3 classes: (300 - 100) * 5 positions saved
+    assert on.usable_prefix(8, pool_index, None, many) == 6  # capped before the earliest pooled position
+    assert on.usable_prefix(0, pool_index, None, many) == 0
+    assert off.usable_prefix(8, pool_index, None, many) == 0
+    assert on.usable_prefix(5, pool_index, replace_tokens(1, [torch.zeros(4, WIDTH)]), many) == 5
+    assert on.usable_prefix(4, pool_index, replace_tokens(1, [torch.zeros(4, WIDTH)]), many) == 0  # writes past it
+    assert on.usable_prefix(5, pool_index, replace_tokens(-2, [torch.zeros(2, WIDTH)]), many) == 0  # end-relative
+    assert on.usable_prefix(5, pool_index, lambda index, x: x, many) == 0  # a hook that declares no window
+    assert on.usable_prefix(5, pool_index, None, (3,)) == 0  # 10 positions saved: not worth a second pass
+    assert on.usable_prefix(5, pool_index, None, (27,)) == 5  # 130 saved
 
 
 def test_identical_leading_positions_counts_columns_equal_for_every_class():
@@ -99,6 +103,12 @@ def test_identical_leading_positions_counts_columns_equal_for_every_class():
     buffer[1, 2, 0] = 1.0
     assert identical_leading_positions(buffer) == 2
     assert identical_leading_positions(torch.zeros(3, 5, 2)) == 5
+
+
+@pytest.fixture
+def share_small_prompt_sets(monkeypatch):
+    """The tiny class lists here save too few positions to pass the cost threshold: share anyway."""
+    monkeypatch.setattr(text_encoder, "MIN_SAVED_POSITIONS", 0)
 
 
 def count_shared_calls(monkeypatch):
@@ -129,6 +139,7 @@ def assert_same_run(shared, full):
 BASELINE_TRAINERS = ["CoOp", "CoCoOp", "MaPLe", "DePT", "CoOp_ATP", "CoCoOp_ATP", "MaPLe_ATP", "DePT_ATP"]
 
 
+@pytest.mark.usefixtures("share_small_prompt_sets")
 @pytest.mark.parametrize("trainer_name", BASELINE_TRAINERS)
 def test_trainer_step_and_evaluation_equal_with_and_without_sharing(trainer_name, small_dataset,  # noqa: F811
                                                                     tiny_vit_checkpoint, tmp_path, monkeypatch):
@@ -149,6 +160,7 @@ def anchor_file(tmp_path_factory):
     return write_original_anchor_file(str(tmp_path_factory.mktemp("anchor") / "model.pth.tar"), torch.randn(1, 64))
 
 
+@pytest.mark.usefixtures("share_small_prompt_sets")
 @pytest.mark.parametrize("trainer_name", sorted(BASELINES))
 def test_anchoropt_step_and_evaluation_equal_with_and_without_sharing(trainer_name, small_dataset,  # noqa: F811
                                                                       tiny_vit_checkpoint, anchor_file, tmp_path,
@@ -169,6 +181,7 @@ def test_anchoropt_step_and_evaluation_equal_with_and_without_sharing(trainer_na
     assert calls and all((hook is not None) == ("MaPLe" in trainer_name) for hook in calls)
 
 
+@pytest.mark.usefixtures("share_small_prompt_sets")
 def test_stage_one_anchor_prompts_equal_with_and_without_sharing(model):
     anchor = torch.randn(3, WIDTH).requires_grad_()
     prompt = AnchorPrompt(["cat", "dog", "sea lion"], model, anchor)
