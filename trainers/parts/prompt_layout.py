@@ -3,6 +3,7 @@
 A layout is the only thing the ATPrompt and AnchorOPT plug-ins change on the text side, so every
 baseline obtains its layout from `build_prompt_layout` and talks to it through `PromptLayout`.
 """
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -117,6 +118,12 @@ class PromptLayout(nn.Module):
         """
         return 0
 
+    @functools.cached_property
+    def shared_suffix_positions(self):
+        """Leading positions of the frozen `token_suffix` that every class has in common (fixed words
+        such as MaPLe's "of a"), counted once: the buffer never changes after construction."""
+        return identical_leading_positions(self.token_suffix)
+
     def forward(self, class_shift=None):
         """Prompt embeddings for every class, shifted per image by `class_shift` [B, D] if given (CoCoOp)."""
         tokens = self.class_soft_tokens()
@@ -186,7 +193,7 @@ class PlainContextLayout(PromptLayout):
     def shared_prefix_length(self):
         if self.class_token_position != "end" or self.ctx.dim() == 3:
             return 0
-        return 1 + self.n_ctx + identical_leading_positions(self.token_suffix)
+        return 1 + self.n_ctx + self.shared_suffix_positions
 
     def assemble(self, class_tokens):
         leading = class_tokens.shape[:-3]

@@ -19,8 +19,7 @@ from dassl.config import ConfigError
 from ..parts.eval_cache import EvaluationCache
 from ..parts.logits import cosine_logits
 from ..parts.precision import learnable_dtype
-from ..parts.prompt_layout import (PromptLayout, embed_token_ids, expand_to, identical_leading_positions, random_context,
-                                   register_prompt_layout)
+from ..parts.prompt_layout import PromptLayout, embed_token_ids, expand_to, random_context, register_prompt_layout
 from .anchoropt_anchor import PLACEHOLDER, AnchorPrompt, initial_anchor, read_anchor_file
 from .anchoropt_config import resolve_anchor_path, stage_one_command
 from .anchoropt_losses import anchoropt_loss, argmax_position_matrix, sample_position_matrix
@@ -151,7 +150,7 @@ class AnchoredLayout(PromptLayout):
 
     @property
     def shared_prefix_length(self):
-        return 1 + self.n_ctx + self.anchor_len + identical_leading_positions(self.token_suffix)
+        return 1 + self.n_ctx + self.anchor_len + self.shared_suffix_positions
 
     def assemble(self, class_tokens):
         leading = class_tokens.shape[:-2]

@@ -51,6 +51,7 @@ class AnchorPrompt(nn.Module):
         self.register_buffer("token_of", embedding[:, 1 + anchor_len : 2 + anchor_len])
         self.register_buffer("token_suffix", embedding[:, 2 + anchor_len :])
         self.register_buffer("eot_index", token_ids.argmax(dim=-1).to(device), persistent=False)
+        self.shared_name_positions = identical_leading_positions(self.token_suffix)
         self.classnames = list(classnames)
         self.anchor_len = anchor_len
 
@@ -67,7 +68,7 @@ class AnchorPrompt(nn.Module):
     @property
     def shared_prefix_length(self):
         """``[SOS][anchor][of]`` plus any leading class-name tokens that every class has in common."""
-        return 2 + self.anchor_len + identical_leading_positions(self.token_suffix)
+        return 2 + self.anchor_len + self.shared_name_positions
 
     def load_anchor(self, anchor):
         """Copy a stage-I anchor ``[L_a, D]`` in (any dtype/device)."""

@@ -18,7 +18,7 @@ from dassl.config import ConfigError
 
 from ..config import config_extension, config_finalizer, section
 from ..parts.precision import learnable_dtype
-from ..parts.prompt_layout import (PromptLayout, expand_to, identical_leading_positions, name_token_count, random_context,
+from ..parts.prompt_layout import (PromptLayout, expand_to, name_token_count, random_context,
                                    register_prompt_layout)
 
 MAX_ATTRIBUTES = 3
@@ -227,7 +227,7 @@ class AttributeLayout(PromptLayout):
 
     @property
     def shared_prefix_length(self):
-        return 1 + self.attribute_block_length + self.n_ctx + identical_leading_positions(self.token_suffix)
+        return 1 + self.attribute_block_length + self.n_ctx + self.shared_suffix_positions
 
     def assemble(self, class_tokens):
         leading = class_tokens.shape[:-3]
