@@ -193,3 +193,16 @@ def test_stage_one_anchor_prompts_equal_with_and_without_sharing(model):
         results.append((features.detach(), gradient))
     torch.testing.assert_close(results[0][0], results[1][0], rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-5, atol=1e-5)
+
+
+def test_shared_prefix_runs_in_fp16_like_the_full_path():
+    """GPU runs are fp16 by default (PREC fp16): the shared path keeps the dtypes and rounds alike."""
+    model = build_model(tiny_vit_state_dict(text_width=WIDTH, text_layers=3)).eval()
+    assert model.dtype == torch.float16
+    eot_index = torch.tensor([9, 10, 12, 8, 11])
+    _, embeddings = prompts_with_common_prefix(2, 5, 7)
+    embeddings = embeddings.detach().half()
+    full = model.encode_text_embeddings(embeddings.flatten(0, 1), eot_index.repeat(2)).unflatten(0, (2, 5))
+    shared = model.encode_text_shared_prefix(embeddings, eot_index, 7)
+    assert shared.dtype == torch.float16
+    torch.testing.assert_close(shared, full, rtol=1e-2, atol=1e-2)
