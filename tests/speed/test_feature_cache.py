@@ -86,3 +86,37 @@ def test_feature_batches_follow_the_loader_batch_size():
 def test_feature_batches_reject_mismatched_lengths():
     with pytest.raises(ValueError, match="delete the cache entry"):
         FeatureBatches(torch.randn(3, 4), torch.arange(2), 2)
+
+
+def race_for_one_entry(directory, seed, rounds, results):
+    """A concurrent run: store its own (same-content) entry again and again while reading it back."""
+    torch.manual_seed(0)
+    features, labels = torch.randn(64, 32), torch.arange(64)
+    cache = ImageFeatureCache(directory)
+    for _ in range(rounds):
+        try:
+            cache.store("k", features, labels)
+            entry = cache.load("k")
+        except Exception as error:  # a torn file fails to unpickle: report it instead of dying silently
+            results.put(f"writer {seed}: {error!r}")
+            return
+        if not (torch.equal(entry["features"], features) and torch.equal(entry["labels"], labels)):
+            results.put(f"writer {seed} read a torn entry")
+            return
+    results.put("ok")
+
+
+def test_concurrent_writers_and_readers_never_see_a_partial_entry(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [context.Process(target=race_for_one_entry, args=(str(tmp_path), seed, 30, results))
+               for seed in range(4)]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+    assert outcomes == ["ok"] * 4
+    assert os.listdir(tmp_path) == ["k.pt"]
