@@ -206,3 +206,9 @@ def test_shared_prefix_runs_in_fp16_like_the_full_path():
     shared = model.encode_text_shared_prefix(embeddings, eot_index, 7)
     assert shared.dtype == torch.float16
     torch.testing.assert_close(shared, full, rtol=1e-2, atol=1e-2)
+
+
+def test_a_wrong_shared_prefix_promise_fails_loudly(model):
+    _, embeddings = prompts_with_common_prefix(1, 200, 6)
+    with pytest.raises(ValueError, match="shared_prefix_length promises 8 leading positions"):
+        TextEncoder(model)(embeddings, torch.full((200,), 12), shared_prefix=8)

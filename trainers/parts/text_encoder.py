@@ -1,6 +1,8 @@
 """CLIP's text tower applied to already-embedded prompts."""
 import math
 
+import torch
+
 # Sharing adds one short pass over each block's weights (the prefix alone); below this many saved
 # token positions that pass costs more than it saves (measured on CPU: a 3-token prefix over 16
 # classes loses 20%, a 17-token one over 16 classes gains 2x).
@@ -31,6 +33,7 @@ class TextEncoder:
         embeddings = embeddings.type(self.clip_model.dtype)
         prefix_length = self.usable_prefix(shared_prefix, pool_index, block_hook, embeddings.shape[:-2])
         if prefix_length:
+            check_shared(embeddings, prefix_length)
             return self.clip_model.encode_text_shared_prefix(
                 embeddings, pool_index, prefix_length, block_hook=block_hook, truncate=self.truncate
             )
@@ -55,3 +58,12 @@ class TextEncoder:
             if window_end is None or window_end > prefix_length:
                 return 0
         return prefix_length
+
+
+def check_shared(embeddings, prefix_length):
+    """Fail loudly if a layout promises more shared positions than its prompts have: sharing them
+    would silently give every class the first class's prefix."""
+    prefix = embeddings[..., :prefix_length, :].detach()
+    if not torch.equal(prefix, prefix[..., :1, :, :].expand_as(prefix)):
+        raise ValueError(f"The prompt layout's shared_prefix_length promises {prefix_length} leading positions "
+                         "equal for every class, but the prompts differ there: return the true count (0 shares nothing)")
