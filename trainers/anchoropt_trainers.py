@@ -16,7 +16,7 @@ from .plugins.anchoropt import AnchorOPTMixin
 class CoOp_AnchorOPT(AnchorOPTMixin, CoOp):
     """CoOp + AnchorOPT: the reference form of §3.1."""
 
-    builds_discarded_anchor_learner = True
+    upstream_discarded_draws = ("anchor", "clip")  # its anchor learner draws an anchor, then loads a CLIP
 
 
 @TRAINER_REGISTRY.register()
@@ -25,6 +25,8 @@ class CoCoOp_AnchorOPT(AnchorOPTMixin, CoCoOp):
 
     Upstream trains neither the meta-net nor Π (W-C5); the COCOOP_* flags turn them on.
     """
+
+    upstream_discarded_draws = ("anchor",)  # its anchor learner, built first, loads no second CLIP
 
     def anchored_context(self, context):
         """Upstream reads TRAINER.COOP.CTX_INIT here (not COCOOP's): words set the init and N (spec §3.2)."""
@@ -43,6 +45,7 @@ class MaPLe_AnchorOPT(AnchorOPTMixin, MaPLe):
 
     learner_name = "MultiModalPromptLearner"
     prompt_layout = "anchored_deep"
+    upstream_discarded_draws = ("clip", "anchor")  # the vanilla CLIP of its anchor branch, then the anchor learner
 
     def after_shallow_projection(self, layout):
         """Upstream draws ctx → proj → Π → deep prompts → projections (spec §3.5)."""
@@ -54,7 +57,7 @@ class DePT_AnchorOPT(AnchorOPTMixin, DePT):
     """DePT + AnchorOPT: no KD; λ_CE scales DePT's loss; the head fuses on base, the ensemble scores new."""
 
     distills = False
-    builds_discarded_anchor_learner = True
+    upstream_discarded_draws = ("anchor", "clip")  # CoOp_AnchorOPT's model underneath
 
     def adapt_loaded_state(self, state_dict):
         """Upstream saves the bare prompt learner (`ctx`, `ctx_pos_params`): file those under `prompt_learner.`.

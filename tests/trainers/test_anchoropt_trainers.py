@@ -137,9 +137,15 @@ def test_dept_draws_the_anchor_learner_ctx_positions_then_head(build, tiny_vit_c
     assert_linear_equal(trainer.model["linear_probe_proj"], head)
 
 
-def test_maple_draws_ctx_proj_positions_deep_prompts_then_projection(build, tiny_vit_checkpoint):
-    trainer = build("MaPLe_AnchorOPT", "MaPLe/vit_b16_c2_ep5_batch4_2ctx", "TRAINER.MAPLE.PROMPT_DEPTH", "2")
+@pytest.mark.parametrize("replay", [True, False])
+def test_maple_draws_vanilla_clip_anchor_then_ctx_proj_positions_deep_prompts_projection(build, tiny_vit_checkpoint,
+                                                                                         replay):
+    trainer = build("MaPLe_AnchorOPT", "MaPLe/vit_b16_c2_ep5_batch4_2ctx", "TRAINER.MAPLE.PROMPT_DEPTH", "2",
+                    "TRAINER.ANCHOROPT.REPLAY_UPSTREAM_DRAWS", str(replay))
     config = replay_clip_construction(tiny_vit_checkpoint)
+    if replay:
+        CLIP(**config)
+        torch.empty(1, WIDTH).normal_(std=0.02)
     ctx, proj = random_ctx(2, WIDTH), nn.Linear(WIDTH, config["vision_width"])
     positions, deep, shared = torch.randn(3, 3), random_ctx(2, WIDTH), nn.Linear(WIDTH, config["vision_width"])
     layout = trainer.prompt_learner
@@ -149,9 +155,12 @@ def test_maple_draws_ctx_proj_positions_deep_prompts_then_projection(build, tiny
     assert_linear_equal(layout.compound_prompt_projections[0], shared)
 
 
-def test_cocoop_draws_ctx_positions_then_meta_net(build, tiny_vit_checkpoint):
-    trainer = build("CoCoOp_AnchorOPT", COCOOP_CONFIG)
+@pytest.mark.parametrize("replay", [True, False])
+def test_cocoop_draws_anchor_then_ctx_positions_meta_net(build, tiny_vit_checkpoint, replay):
+    trainer = build("CoCoOp_AnchorOPT", COCOOP_CONFIG, "TRAINER.ANCHOROPT.REPLAY_UPSTREAM_DRAWS", str(replay))
     config = replay_clip_construction(tiny_vit_checkpoint)
+    if replay:
+        torch.empty(1, WIDTH).normal_(std=0.02)  # upstream's anchor learner only: no second CLIP here
     ctx, positions = random_ctx(2, WIDTH), torch.randn(3, 3)
     embed_dim = config["embed_dim"]
     linear1, linear2 = nn.Linear(embed_dim, embed_dim // 16), nn.Linear(embed_dim // 16, WIDTH)

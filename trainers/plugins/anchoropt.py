@@ -25,11 +25,14 @@ from .anchoropt_config import resolve_anchor_path, stage_one_command
 from .anchoropt_losses import anchoropt_loss, argmax_position_matrix, sample_position_matrix
 
 
-def replay_discarded_anchor_learner(clip_model, anchor_len):
-    """Consume the RNG as upstream's CoOp/DePT anchor learner does: a random anchor, then an unused CLIP build."""
-    width = clip_model.ln_final.weight.shape[0]
-    initial_anchor(anchor_len, width, clip_model.dtype)
-    CLIP(**infer_config(clip_model.state_dict()))
+def replay_discarded_draws(clip_model, anchor_len, draws):
+    """Consume the RNG as upstream does before its soft tokens, in the order of `draws`: "anchor" is the
+    random anchor its anchor learner draws (then overwritten), "clip" an extra CLIP it constructs."""
+    for draw in draws:
+        if draw == "anchor":
+            initial_anchor(anchor_len, clip_model.ln_final.weight.shape[0], clip_model.dtype)
+        else:
+            CLIP(**infer_config(clip_model.state_dict()))
 
 
 def load_stage_one_anchor(cfg):
@@ -229,15 +232,16 @@ class AnchorOPTMixin:
     prompt_layout = "anchored"
     learner_name = "normal_prompt_learner"
     distills = True  # False: no KD, λ_CE scales the baseline's own loss (DePT)
-    builds_discarded_anchor_learner = False  # True where upstream does (CoOp, DePT): see REPLAY_UPSTREAM_DRAWS
+    # What upstream draws from the RNG before the soft tokens and then throws away (REPLAY_UPSTREAM_DRAWS)
+    upstream_discarded_draws = ()
 
     @property
     def anchoropt_cfg(self):
         return self.cfg.TRAINER.ANCHOROPT
 
     def build_layout(self, classnames, context):
-        if self.builds_discarded_anchor_learner and self.anchoropt_cfg.REPLAY_UPSTREAM_DRAWS:
-            replay_discarded_anchor_learner(self.clip_model, self.anchoropt_cfg.ANCHOR_LEN)
+        if self.anchoropt_cfg.REPLAY_UPSTREAM_DRAWS:
+            replay_discarded_draws(self.clip_model, self.anchoropt_cfg.ANCHOR_LEN, self.upstream_discarded_draws)
         return super().build_layout(classnames, self.anchored_context(context))
 
     def anchored_context(self, context):

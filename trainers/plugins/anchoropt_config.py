@@ -60,9 +60,11 @@ def add_anchoropt_keys(cfg):
     # "target_upstream" = the evaluated dataset's own anchor (upstream, A-3). An explicit ANCHOR_PATH wins.
     a.XD_ANCHOR = "source"
     a.XD_SOURCE_DATASET = "ImageNet"
-    # Upstream CoOp/DePT_AnchorOPT first build an anchor learner that draws a random anchor (then overwritten by
-    # the stage-I one) and constructs a second, unused CLIP; both consume the torch RNG before the soft tokens.
-    # True replays these draws so that seeded initial values equal upstream's (one extra CLIP construction).
+    # Before its soft tokens, upstream consumes the torch RNG on things it throws away: every stage-II trainer
+    # builds an anchor learner that draws a random anchor (then overwritten by the stage-I one); CoOp/DePT's
+    # also constructs a second, unused CLIP, and MaPLe's constructs the vanilla CLIP of its anchor branch first.
+    # True replays these draws so that seeded initial values equal upstream's (CoOp, DePT, MaPLe: one extra
+    # CLIP construction).
     a.REPLAY_UPSTREAM_DRAWS = True
 
 
