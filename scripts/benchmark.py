@@ -14,6 +14,7 @@ a method run after another on the same test sets (a sweep) finds the cache warm 
 import argparse
 import contextlib
 import io
+import itertools
 import json
 import os
 import shutil
@@ -309,6 +310,30 @@ def fixed_batch_step(trainer):
     return lambda: trainer.forward_backward(batch)
 
 
+def backward_activations_mib(trainer):
+    """MiB of tensors autograd keeps for the backward of one training step, weights excluded.
+
+    What a step adds on top of the resident model on any device (the CUDA column measures the
+    peak itself): counted through autograd's saved-tensor hooks, each storage once.
+    """
+    batch = next(iter(trainer.train_loader_x))
+    prepare_training(trainer)
+    modules = (trainer.clip_model, trainer.model)
+    weights = {tensor.untyped_storage().data_ptr()
+               for module in modules for tensor in itertools.chain(module.parameters(), module.buffers())}
+    kept = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in weights:
+            kept[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        quiet(lambda: trainer.forward_backward(batch))()
+    return sum(kept.values()) / 2 ** 20
+
+
 def image_batched_step(trainer):
     """Upstream stage I: each step also loads, augments and encodes an image batch, then discards it."""
     batches = endless(trainer.dm.train_loader_x)
@@ -351,8 +376,11 @@ def bench_trainer(workspace, name, device, batch_size, repeats, ours_opts):
     cache_dir = os.path.join(workspace.feature_cache, name)
     original = Build(workspace, name, device, batch_size, [*ORIGINAL_OPTS, *precision_opts(ORIGINAL_PRECISION)])
     ours = Build(workspace, name, device, batch_size, [*ours_opts, "TRAINER.FEATURE_CACHE.DIR", cache_dir])
-    report = {"original": {"train_step_s": None}, "ours": {"train_step_s": None}}
+    report = {"original": {"train_step_s": None, "backward_activations_mib": None},
+              "ours": {"train_step_s": None, "backward_activations_mib": None}}
     if ours.trainer.get_model_names():
+        for side, build in (("original", original), ("ours", ours)):
+            report[side]["backward_activations_mib"] = backward_activations_mib(build.trainer)
         original_step = image_batched_step if TRAINERS[name].stage_one else fixed_batch_step
         report["original"]["train_step_s"], report["ours"]["train_step_s"] = fastest(
             [original.timer(original_step(original.trainer)), ours.timer(fixed_batch_step(ours.trainer))], repeats)
@@ -378,6 +406,8 @@ def bench_trainer(workspace, name, device, batch_size, repeats, ours_opts):
         eval_speedup=ratio(report["original"]["eval_s"], report["ours"]["eval_s"]),
         base_new_3_seeds_eval_speedup=ratio(three_seeds_original, three_seeds_ours),
         base_new_3_seeds_eval_speedup_warm=ratio(three_seeds_original, 6 * report["ours"]["eval_warm_s"]),
+        activation_memory_ratio=ratio(report["ours"]["backward_activations_mib"],
+                                      report["original"]["backward_activations_mib"]),
         peak_memory_ratio=ratio(report["ours"]["peak_memory_mib"], report["original"]["peak_memory_mib"]),
     )
     return report
@@ -396,7 +426,7 @@ def print_table(report):
           f"forward {format_ratio(text['forward_speedup_shared'])}, "
           f"forward+backward {format_ratio(text['train_speedup_shared'])}")
     header = (f"{'trainer':<20} {'train step':>11} {'eval (1)':>9} {'eval 3 seeds b+n':>17} {'(cache warm)':>13} "
-              f"{'peak mem ours/orig':>19}")
+              f"{'step activations':>17} {'peak mem ours/orig':>19}")
     memory = report["text_activations_gib"]
     print(f"Text activations saved for backward, {report['memory_classes']} classes, fp16: "
           f"full {memory['full']:.2f} GiB, truncated {memory['truncated']:.2f} GiB, "
@@ -407,7 +437,7 @@ def print_table(report):
         print(f"{name:<20} {format_ratio(row['train_step_speedup']):>11} {format_ratio(row['eval_speedup']):>9} "
               f"{format_ratio(row['base_new_3_seeds_eval_speedup']):>17} "
               f"{format_ratio(row['base_new_3_seeds_eval_speedup_warm']):>13} "
-              f"{format_ratio(row['peak_memory_ratio']):>19}")
+              f"{format_ratio(row['activation_memory_ratio']):>17} {format_ratio(row['peak_memory_ratio']):>19}")
 
 
 def build_parser():
