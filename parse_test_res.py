@@ -9,7 +9,6 @@ import sys
 
 from results.collect import collect_measurements
 from results.files import write_text_atomic
-from results.plots import plot_hm_bars
 from results.published import DEFAULT_FOLDER, Published, load_published
 from results.render import render_csv, render_markdown
 from results.seed_runs import ResultsError, summarize_experiment, summarize_experiments
@@ -56,6 +55,8 @@ def run_table_mode(args):
     if args.csv:
         write_text_atomic(args.csv, csv_text)
     if args.plot:
+        from results.plots import plot_hm_bars  # matplotlib loads only when a chart is asked for
+
         plot_hm_bars(base_to_novel, args.plot)
     sys.stdout.write(markdown if args.format == "markdown" else csv_text)
 

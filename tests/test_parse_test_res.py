@@ -100,3 +100,15 @@ def test_table_mode_reads_copies_of_original_logs_in_the_original_layout(tmp_pat
 def test_table_mode_on_empty_folder_is_an_error(tmp_path, capsys):
     assert parse_test_res.main([str(tmp_path), "--table"]) == 1
     assert "No runs found" in capsys.readouterr().err
+
+
+def test_table_tool_starts_without_torch_or_matplotlib():
+    """Collecting logs into tables needs neither: keeping them out keeps start-up under a second."""
+    import subprocess
+    import sys
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    probe = ("import sys, parse_test_res; from dassl.utils import atomic_write; "
+             "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))")
+    completed = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "[]"
