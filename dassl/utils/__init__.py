@@ -25,6 +25,8 @@ __all__ = sorted(_SUBMODULE_OF)
 
 
 def __getattr__(name):
+    if name in set(_SUBMODULE_OF.values()):  # `dassl.utils.torchtools` without importing it first
+        return importlib.import_module(f".{name}", __name__)
     if name not in _SUBMODULE_OF:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{_SUBMODULE_OF[name]}", __name__), name)
