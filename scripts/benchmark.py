@@ -167,6 +167,36 @@ def encode_variant(model, embeddings, eot, variant):
     return model.encode_text_embeddings(embeddings, eot, truncate=variant == "truncated")
 
 
+def bytes_kept_for_backward(run, weights):
+    """Bytes of the tensors autograd saves while `run()` builds its graph, `weights` excluded, each counted once.
+
+    Real tensors are told apart by their storage (views share one); meta tensors have no storage, so
+    by the tensor a view was taken of.
+    """
+    def owner(tensor):
+        return tensor if tensor._base is None else tensor._base
+
+    def key(tensor):
+        return id(owner(tensor)) if tensor.is_meta else tensor.untyped_storage().data_ptr()
+
+    def size(tensor):
+        if tensor.is_meta:
+            return owner(tensor).numel() * tensor.element_size()
+        return tensor.untyped_storage().nbytes()
+
+    excluded = {key(weight) for weight in weights}
+    kept = {}
+
+    def pack(tensor):
+        if key(tensor) not in excluded:
+            kept[key(tensor)] = size(tensor)
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        run()
+    return sum(kept.values())
+
+
 def saved_activation_gib(n_classes):
     """GiB the fp16 text tower keeps for the backward of one CoOp step over `n_classes` prompts, per variant.
 
@@ -175,23 +205,11 @@ def saved_activation_gib(n_classes):
     """
     with torch.device("meta"):
         model = text_tower("meta").half()
-    parameters = {id(p) for p in model.parameters()}
     eot = typical_prompts(n_classes).argmax(dim=-1)
-    sizes = {}
-    for variant in ("full", "truncated", "shared"):
-        saved = {}
-
-        def pack(tensor):
-            base = tensor if tensor._base is None else tensor._base
-            if id(tensor) not in parameters and id(base) not in parameters:
-                saved[id(tensor)] = tensor.numel() * tensor.element_size()
-            return tensor
-
-        leaf = torch.empty(n_classes, 77, 512, device="meta", dtype=torch.half, requires_grad=True)
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-            encode_variant(model, leaf, eot, variant)
-        sizes[variant] = sum(saved.values()) / 2 ** 30
-    return sizes
+    leaf = torch.empty(n_classes, 77, 512, device="meta", dtype=torch.half, requires_grad=True)
+    return {variant: bytes_kept_for_backward(lambda: encode_variant(model, leaf, eot, variant),
+                                             list(model.parameters())) / 2 ** 30
+            for variant in ("full", "truncated", "shared")}
 
 
 def bench_text_encoder(device, n_classes, repeats):
@@ -318,20 +336,9 @@ def backward_activations_mib(trainer):
     """
     batch = next(iter(trainer.train_loader_x))
     prepare_training(trainer)
-    modules = (trainer.clip_model, trainer.model)
-    weights = {tensor.untyped_storage().data_ptr()
-               for module in modules for tensor in itertools.chain(module.parameters(), module.buffers())}
-    kept = {}
-
-    def pack(tensor):
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in weights:
-            kept[storage.data_ptr()] = storage.nbytes()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        quiet(lambda: trainer.forward_backward(batch))()
-    return sum(kept.values()) / 2 ** 20
+    weights = [tensor for module in (trainer.clip_model, trainer.model)
+               for tensor in itertools.chain(module.parameters(), module.buffers())]
+    return bytes_kept_for_backward(quiet(lambda: trainer.forward_backward(batch)), weights) / 2 ** 20
 
 
 def image_batched_step(trainer):
@@ -425,12 +432,12 @@ def print_table(report):
     print(f"  + first {text['tokens_shared']} tokens encoded once (max |diff| {text['max_abs_difference_shared']:.2e}): "
           f"forward {format_ratio(text['forward_speedup_shared'])}, "
           f"forward+backward {format_ratio(text['train_speedup_shared'])}")
-    header = (f"{'trainer':<20} {'train step':>11} {'eval (1)':>9} {'eval 3 seeds b+n':>17} {'(cache warm)':>13} "
-              f"{'step activations':>17} {'peak mem ours/orig':>19}")
     memory = report["text_activations_gib"]
     print(f"Text activations saved for backward, {report['memory_classes']} classes, fp16: "
           f"full {memory['full']:.2f} GiB, truncated {memory['truncated']:.2f} GiB, "
           f"+ shared prefix {memory['shared']:.2f} GiB ({format_ratio(memory['shared'] / memory['full'])})")
+    header = (f"{'trainer':<20} {'train step':>11} {'eval (1)':>9} {'eval 3 seeds b+n':>17} {'(cache warm)':>13} "
+              f"{'step activations':>17} {'peak mem ours/orig':>19}")
     print(header)
     print("-" * len(header))
     for name, row in report["trainers"].items():
