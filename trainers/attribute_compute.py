@@ -176,8 +176,7 @@ class AttributeCompute(PromptTrainer):
         """Raw text features of every candidate, [K, C, E]."""
         features = []
         for layout in self.prompt_learner.candidates:
-            embeddings, pool_index = layout()
-            features.append(self.text_encoder(embeddings, pool_index, shared_prefix=layout.shared_prefix_length))
+            features.append(self.encode_prompts(*layout(), layout=layout))
         return torch.stack(features)
 
     def logits(self, images, text_features=None):

@@ -104,9 +104,10 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
         """Raw text features [C, E] of the current prompts."""
         return self.encode_prompts(*self.prompt_learner())
 
-    def encode_prompts(self, embeddings, pool_index, block_hook=None):
-        """Text features [..., C, E] of the layout's prompts, telling the encoder what the classes share."""
-        shared = self.prompt_learner.shared_prefix_length
+    def encode_prompts(self, embeddings, pool_index, block_hook=None, layout=None):
+        """Text features [..., C, E] of the prompts of `layout` (default: the trainer's), telling the
+        encoder what the classes share."""
+        shared = (layout or self.prompt_learner).shared_prefix_length
         return self.text_encoder(embeddings, pool_index, block_hook=block_hook, shared_prefix=shared)
 
     def logits(self, images, text_features=None):
