@@ -8,6 +8,7 @@ from dassl.engine import TRAINER_REGISTRY
 from .cocoop import CoCoOp
 from .coop import CoOp
 from .dept import DePT
+from .kgcoop import KgCoOp
 from .maple import MaPLe
 from .parts.prompt_layout import ContextSpec
 from .plugins.atprompt import AttributeLayout
@@ -53,3 +54,9 @@ class MaPLe_ATP(ATPromptMixin, MaPLe):
 class DePT_ATP(DePT, CoOp_ATP):
     """DePT + ATPrompt: DePT's FiLM'd linear-probe head on CoOp_ATP, as upstream (the head, built after
     the whole CoOp_ATP prompt learner, draws its initial values after the attribute blocks)."""
+
+
+@TRAINER_REGISTRY.register()
+class KgCoOp_ATP(ATPromptMixin, KgCoOp):
+    """KgCoOp + ATPrompt: the knowledge-guided term pulls the attribute-prompted class features toward
+    the hand-written prompt's (no upstream exists; nothing else changes)."""
