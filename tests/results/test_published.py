@@ -27,6 +27,14 @@ def test_shipped_per_dataset_table_covers_eleven_datasets_for_eight_methods():
         assert sum(1 for m, d in published.base_to_novel if m == method and d != "Average") == 11
 
 
+def test_kgcoop_and_promptsrc_averages_load_and_their_plug_in_trainers_have_no_rows():
+    published = load_published()
+    kgcoop, promptsrc = published.base_to_novel[("KgCoOp", "Average")], published.base_to_novel[("PromptSRC", "Average")]
+    assert (kgcoop.base, kgcoop.novel, kgcoop.hm) == (80.73, 73.60, 77.00)
+    assert (promptsrc.base, promptsrc.novel, promptsrc.hm) == (84.26, 76.10, 79.97)
+    assert not [key for key in published.base_to_novel if key[0].startswith(("KgCoOp_", "PromptSRC_"))]
+
+
 def test_shipped_transfer_numbers_load():
     published = load_published()
     assert published.transfer[("cross_dataset", "CoOp", "Average")] == 63.88
