@@ -4,6 +4,13 @@ features of a hand-written prompt, so the learned context forgets less of CLIP's
 Loss: ``CE(logits, y) + W · (1 − mean_c cos(t_c, t̂_c))`` with ``t_c`` the prompted text feature of
 class c and ``t̂_c`` frozen CLIP's feature of KgCoOp's hand-written template for c (W =
 TRAINER.COOP.W, 8.0 in its base-to-novel scripts). Test logits are CoOp's: the prompt alone.
+
+Upstream's release differs from this in three ways that shaped no published number: one version of its
+trainer steps a second LR scheduler on the same optimiser, collapsing the LR (htyao89/KgCoOp#2, where
+the author's own log shows one cosine schedule: we step one); it draws unused tensors (`bias_vectors`,
+a `meta_net`, an adapter, a second CLIP) after the context, which leave every initial value as here and
+only shift the RNG stream, so they are not replayed; its `amp` branch fails (the model returns a
+tuple), while here `amp` trains the same loss.
 """
 import torch
 from torch.nn import functional as F
