@@ -13,7 +13,7 @@ import clip
 from tests.plugins.test_anchoropt_support import write_original_anchor_file
 from tests.trainers.test_atprompt_reference import (evaluation_images, hand_image_features, hand_sequences,
                                                     hand_text_features, scaled_cosine, train_batch, unit)
-from trainers.parts.templates import CUSTOM_TEMPLATES, KGCOOP_TEMPLATES
+from trainers.parts.templates import CUSTOM_TEMPLATES, KGCOOP_TEMPLATES, dataset_template
 
 WIDTH = 64
 HAND_TEMPLATE = "itap of a {}."  # differs from the "a photo of a" context, so L_kg is not 0 at init
@@ -53,6 +53,11 @@ def test_kgcoop_templates_are_coops_but_for_a_texture_sentence_on_dtd():
     assert KGCOOP_TEMPLATES["DescribableTextures"] == "a photo of a {}, a type of texture."
     assert {k: v for k, v in KGCOOP_TEMPLATES.items() if k != "DescribableTextures"} == \
         {k: v for k, v in CUSTOM_TEMPLATES.items() if k != "DescribableTextures"}
+
+
+def test_dataset_without_a_template_names_kgcoops_override_key():
+    with pytest.raises(KeyError, match="TRAINER.KGCOOP.TEMPLATE"):
+        dataset_template("MyDataset", table=KGCOOP_TEMPLATES, override_key="TRAINER.KGCOOP.TEMPLATE")
 
 
 def test_default_hand_crafted_prompt_is_the_datasets_and_features_are_its_unit_clip_features(build_trainer_only):

@@ -1,4 +1,5 @@
-"""KgCoOp and its two plug-in trainers train one epoch through train.py on synthetic data, then reload on new classes."""
+"""KgCoOp and its two plug-in trainers train one epoch through train.py on synthetic data, then reload on
+new classes."""
 import collections
 import os
 

@@ -120,7 +120,8 @@ IMAGENET_TEMPLATES = [
 
 
 def dataset_template(dataset_name, override="", table=CUSTOM_TEMPLATES, override_key="TRAINER.ZSCLIP.TEMPLATE"):
-    """The single hand-written template of a dataset in `table`; `override` (the `override_key` setting) wins when set."""
+    """The single hand-written template of a dataset in `table`; `override` (the setting named
+    `override_key`) wins when set."""
     if override:
         return override
     if dataset_name not in table:
