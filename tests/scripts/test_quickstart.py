@@ -32,7 +32,7 @@ def test_quickstart_fetches_checks_runs_four_methods_and_skips_on_rerun(tmp_path
     assert (tmp_path / "templates" / "ucf_prompts_full.json").is_file()
     rows = [line for line in first.stdout.splitlines() if line.startswith("| UCF101 |")]
     assert len(rows) == 4  # zero-shot CLIP, CoOp, CoOp_ATP, CoOp_AnchorOPT, each beside the published row
-    assert all("published" not in row for row in rows)
+    assert "84.69 / 56.05 / 67.46" in rows[1] and "84.49 / 64.96 / 73.45" in rows[2]  # ATPrompt paper, Table 1
     anchor = next((tmp_path / "output" / "ucf101" / "CoOp_Pretrain_Anchor").rglob("model.pth.tar-1"))
     assert f"anchor: {anchor}" in first.stdout
 
