@@ -41,6 +41,21 @@ def anchoropt_rows(specs):
     return [rows[spec.reader] for spec in specs if spec.reader in rows]
 
 
+def fetch_dataset(table, spec, args, mirror):
+    """Fetch one dataset and print the outcome; True when it is complete."""
+    root = os.path.abspath(args.root)
+    try:
+        if not spec.sources:
+            print(imagenet_steps(table, root))
+            print(f"{spec.key}: {fetch_imagenet_classnames(table, root, mirror)} in place")
+            return False
+        print(f"{spec.key}: {install_dataset(spec, root, mirror, args.keep_archives)}")
+        return True
+    except FetchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return False
+
+
 def main(argv=None):
     args = parse_args(argv)
     mirror = mirror_prefix(args.mirror)
@@ -52,14 +67,9 @@ def main(argv=None):
         specs = list({spec.key: spec for spec in map(table.dataset, names)}.values())
         if specs and not args.root:
             raise FetchError("no dataset root: pass --root DATA or set $DATA")
-        incomplete = []
-        for spec in specs:
-            if not spec.sources:
-                print(imagenet_steps(table, os.path.abspath(args.root)))
-                print(f"{spec.key}: {fetch_imagenet_classnames(table, os.path.abspath(args.root), mirror)} in place")
-                incomplete.append(spec.key)
-                continue
-            print(f"{spec.key}: {install_dataset(spec, os.path.abspath(args.root), mirror, args.keep_archives)}")
+        failed = [spec.key for spec in specs if not fetch_dataset(table, spec, args, mirror)]
+        if "all" in args.names:
+            print("imagenet: not fetched (an account is needed): python -m datasets.fetch imagenet prints the steps")
         rows = anchoropt_rows(specs)
         if "descriptions" in args.names:
             wanted = None if rows is None else {row["descriptions"] for row in rows}
@@ -72,7 +82,9 @@ def main(argv=None):
     except FetchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    return 1 if incomplete else 0
+    if failed:
+        print(f"error: not complete: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

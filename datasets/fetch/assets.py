@@ -68,6 +68,5 @@ def fetch_imagenet_classnames(table: SourceTable, root, mirror=None):
     """The public part of ImageNet's folder: CLIP's class names (CoOp's classnames.txt)."""
     spec = table.dataset("imagenet")
     folder = os.path.join(root, spec.folder)
-    os.makedirs(folder, exist_ok=True)
-    fetch_extras(spec, folder, os.path.join(root, ".downloads", spec.key), mirror)
+    fetch_extras(spec, folder, mirror)
     return os.path.join(folder, "classnames.txt")

@@ -25,12 +25,11 @@ def check_space(root, spec: DatasetSpec):
         )
 
 
-def fetch_extras(spec: DatasetSpec, folder, downloads, mirror):
-    """The single files (split, class names) a source did not bring, copied into ``folder``."""
+def fetch_extras(spec: DatasetSpec, folder, mirror):
+    """The single files (split, class names) ``folder`` lacks; gdown renames each into place when whole."""
     for extra in spec.extras:
-        destination = os.path.join(folder, extra.file)
-        if not os.path.exists(destination):
-            shutil.copyfile(fetch_file(extra, downloads, mirror), destination)
+        if not os.path.exists(os.path.join(folder, extra.file)):
+            fetch_file(extra, folder, mirror)
 
 
 def _install_from(source, spec, staging, downloads, mirror):
@@ -43,15 +42,15 @@ def _install_from(source, spec, staging, downloads, mirror):
     tree = dataset_root(staging, source.root)
     if not os.path.isdir(tree):
         raise FetchError(f"the archive has no folder {os.path.relpath(tree, staging)}")
-    fetch_extras(spec, tree, downloads, mirror)
+    fetch_extras(spec, tree, mirror)
     missing = missing_paths(tree, spec.expect)
     if missing:
         raise FetchError(f"unpacked tree lacks {', '.join(missing)} (layout check)")
     return tree, paths
 
 
-def _complete_existing(spec, target, downloads, mirror):
-    fetch_extras(spec, target, downloads, mirror)
+def _complete_existing(spec, target, mirror):
+    fetch_extras(spec, target, mirror)
     missing = missing_paths(target, spec.expect)
     if missing:
         raise FetchError(
@@ -67,7 +66,7 @@ def install_dataset(spec: DatasetSpec, root, mirror=None, keep_archives=False):
     if not missing_paths(target, spec.expect):
         return "present"
     if os.path.isdir(target):
-        _complete_existing(spec, target, downloads, mirror)
+        _complete_existing(spec, target, mirror)
         return "fetched"
     check_space(root, spec)
     staging = os.path.join(root, f".{spec.folder}.partial")

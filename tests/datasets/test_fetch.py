@@ -11,6 +11,7 @@ from datasets.fetch import __main__ as fetch_cli
 from datasets.fetch.assets import fetch_anchors, fetch_descriptions
 from datasets.fetch.install import install_dataset
 from datasets.fetch.table import FetchError, load_table
+from datasets.synthetic import make_synthetic_dataset
 from tests.datasets.fetch_archives import (PACKERS, tree_entries, build_archives, publish, tar_bytes, url_path,
                                            with_our_checksums)
 from tests.fixtures.dataset_fixtures import make_dataset_cfg
@@ -146,3 +147,24 @@ def test_imagenet_prints_the_manual_steps(tmp_path, loopback_server, capsys):
     out = capsys.readouterr().out
     assert "needs an account" in out and f"mkdir -p {root}/imagenet/images/train" in out
     assert (tmp_path / "data" / "imagenet" / "classnames.txt").read_text() == "n01440764 tench\n"
+
+
+def test_existing_folder_without_split_gets_only_the_split(tmp_path, loopback_server):
+    data, _, spec = _prepare("dtd", tmp_path, loopback_server)
+    root = tmp_path / "data"
+    make_synthetic_dataset(root, name="DescribableTextures", n_classes=3, train_per_class=2, val_per_class=1,
+                           test_per_class=1)
+    split = root / "dtd" / "split_zhou_DescribableTextures.json"
+    split.unlink()
+    assert install_dataset(spec, str(root), loopback_server.url) == "fetched"
+    assert split.read_bytes() == open(os.path.join(data.dataset_dir, split.name), "rb").read()
+    assert [path for path, _ in loopback_server.requests] == [url_path(spec.extras[0].urls[0])]
+
+
+def test_one_failing_dataset_does_not_stop_the_others(tmp_path, loopback_server, capsys):
+    _prepare("fgvc_aircraft", tmp_path, loopback_server)
+    root = str(tmp_path / "data")
+    assert fetch_cli.main(["eurosat", "fgvc_aircraft", "--root", root, "--from", loopback_server.url]) == 1
+    captured = capsys.readouterr()
+    assert "fgvc_aircraft: fetched" in captured.out
+    assert "error: eurosat: no source worked" in captured.err and "not complete: eurosat" in captured.err
