@@ -46,7 +46,7 @@ def _install_from(source, spec, staging, downloads, mirror):
     missing = missing_paths(tree, spec.expect)
     if missing:
         raise FetchError(f"unpacked tree lacks {', '.join(missing)} (layout check)")
-    return tree, paths
+    return tree
 
 
 def _complete_existing(spec, target, mirror):
@@ -74,7 +74,7 @@ def install_dataset(spec: DatasetSpec, root, mirror=None, keep_archives=False):
     try:
         for source in spec.sources:
             try:
-                tree, paths = _install_from(source, spec, staging, downloads, mirror)
+                tree = _install_from(source, spec, staging, downloads, mirror)
             except FetchError as error:
                 failures.append(f"  {source.label}: {error}")
                 continue
