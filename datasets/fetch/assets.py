@@ -14,7 +14,7 @@ from .install import fetch_extras
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_DESCRIPTIONS_DIR = os.path.join(REPO_ROOT, "templates")  # TRAINER.ANCHOROPT.DESCRIPTIONS_ROOT
 DEFAULT_ANCHOR_DIR = os.path.join(REPO_ROOT, "anchor_weights")  # TRAINER.ANCHOROPT.ANCHOR_ROOT
-ANCHOR_FILE = os.path.join("anchor_prompt_learner", "model.pth.tar")
+ANCHOR_FILE = "anchor_prompt_learner/model.pth.tar"
 
 
 def description_problem(path):
@@ -45,11 +45,11 @@ def fetch_descriptions(table: SourceTable, destination=DEFAULT_DESCRIPTIONS_DIR,
 def fetch_anchors(table: SourceTable, destination=DEFAULT_ANCHOR_DIR, mirror=None, names=None):
     """The released stage-I anchors, as ``destination/<Name>/anchor_prompt_learner/model.pth.tar``."""
     paths = []
-    for name, sha256 in table.anchors.items():
+    for name, row in table.anchors.items():
         if names is None or name in names:
-            relative = f"{name}/{ANCHOR_FILE}"
-            spec = FileSpec(file=os.path.basename(ANCHOR_FILE), urls=(f"{table.upstream}/anchor_weights/{relative}",),
-                            sha256=sha256)
+            released = f"{table.upstream}/anchor_weights/{name}/{ANCHOR_FILE}"
+            spec = FileSpec(file=os.path.basename(ANCHOR_FILE), urls=(released, f"{released}-{row['epochs']}"),
+                            sha256=row.get("sha256"))
             folder = os.path.join(destination, name, os.path.dirname(ANCHOR_FILE))
             paths.append(fetch_file(spec, folder, mirror, validate=anchor_problem))
     return paths

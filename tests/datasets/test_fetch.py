@@ -132,9 +132,9 @@ def test_descriptions_are_checked_by_checksum_or_format(tmp_path, loopback_serve
 def test_anchors_land_where_stage_two_looks(tmp_path, loopback_server):
     served = tmp_path / "anchor.pth.tar"
     torch.save({"state_dict": {"anchor_ctx_1": torch.zeros(1, 512, dtype=torch.float16)}}, served)
-    relative = "UCF101/anchor_prompt_learner/model.pth.tar"
-    loopback_server.put(f"{url_path(TABLE.upstream)}/anchor_weights/{relative}", str(served))
-    [path] = fetch_anchors(TABLE, str(tmp_path / "anchor_weights"), loopback_server.url, {"UCF101"})
+    relative = "FGVCAircraft/anchor_prompt_learner/model.pth.tar"
+    loopback_server.put(f"{url_path(TABLE.upstream)}/anchor_weights/{relative}-20", str(served))  # upstream's name
+    [path] = fetch_anchors(TABLE, str(tmp_path / "anchor_weights"), loopback_server.url, {"FGVCAircraft"})
     assert path == str(tmp_path / "anchor_weights" / relative)
     assert torch.load(path)["state_dict"]["anchor_ctx_1"].shape == (1, 512)
 
@@ -168,3 +168,11 @@ def test_one_failing_dataset_does_not_stop_the_others(tmp_path, loopback_server,
     captured = capsys.readouterr()
     assert "fgvc_aircraft: fetched" in captured.out
     assert "error: eurosat: no source worked" in captured.err and "not complete: eurosat" in captured.err
+
+
+def test_anchor_that_is_not_a_checkpoint_is_refused(tmp_path, loopback_server):
+    loopback_server.put(f"{url_path(TABLE.upstream)}/anchor_weights/UCF101/anchor_prompt_learner/model.pth.tar",
+                        data=b"version https://git-lfs.github.com/spec/v1\n")
+    with pytest.raises(FetchError, match="is not a torch checkpoint"):
+        fetch_anchors(TABLE, str(tmp_path / "anchor_weights"), loopback_server.url, {"UCF101"})
+    assert list((tmp_path / "anchor_weights").rglob("*.tar")) == []
