@@ -29,8 +29,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m clip.fetch", description=__doc__)
     parser.add_argument("models", nargs="+", metavar="MODEL", help=f"one of {', '.join(available_models())}")
     parser.add_argument("--root", default=None, help=f"cache folder (default: {default_cache_dir()})")
-    parser.add_argument("--from", dest="mirror", default=os.environ.get(MIRROR_ENV_VAR),
-                        metavar="URL_PREFIX", help=f"replace the scheme and host of the URLs (default: ${MIRROR_ENV_VAR})")
+    parser.add_argument("--from", dest="mirror", default=os.environ.get(MIRROR_ENV_VAR), metavar="URL_PREFIX",
+                        help=f"replace the scheme and host of the URLs (default: ${MIRROR_ENV_VAR})")
     args = parser.parse_args(argv)
     unknown = [name for name in args.models if name not in PRETRAINED]
     if unknown:

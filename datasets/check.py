@@ -78,7 +78,7 @@ def check_dataset(spec, root, workers=8):
         return "missing", [f"{folder} does not exist — fix: {fix}"]
     absent = missing_paths(folder, spec.expect)
     if absent:
-        return "incomplete", [f"{folder} lacks {', '.join(absent)} — fix: {fix} (completes split and class-name files)"]
+        return "incomplete", [f"{folder} lacks {', '.join(absent)} — fix: {fix} (adds split and class-name files)"]
     listed, expected = listed_images(spec, folder)
     lines, bad = [], []
     with ThreadPoolExecutor(workers) as pool:

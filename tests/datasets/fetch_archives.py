@@ -94,17 +94,18 @@ def _prepared(folder):
     return lambda d: {f"{folder}.zip": zip_bytes(tree_entries(d, folder))}
 
 
-# table key -> (reader name, source index in sources.yaml, packer)
+
+# table key -> (reader name, packer of the first source in sources.yaml)
 PACKERS = {
-    "caltech101": ("Caltech101", 0, _caltech),
-    "oxford_pets": ("OxfordPets", 0, _pets),
-    "oxford_flowers": ("OxfordFlowers", 0, _flowers),
-    "fgvc_aircraft": ("FGVCAircraft", 0, _aircraft),
-    "dtd": ("DescribableTextures", 0, _dtd),
-    "eurosat": ("EuroSAT", 0, _eurosat),
-    "ucf101": ("UCF101", 0, _ucf),
-    "imagenet_a": ("ImageNetA", 0, _imagenet_a),
-    "stanford_cars": ("StanfordCars", 0, _prepared("stanford_cars")),
+    "caltech101": ("Caltech101", _caltech),
+    "oxford_pets": ("OxfordPets", _pets),
+    "oxford_flowers": ("OxfordFlowers", _flowers),
+    "fgvc_aircraft": ("FGVCAircraft", _aircraft),
+    "dtd": ("DescribableTextures", _dtd),
+    "eurosat": ("EuroSAT", _eurosat),
+    "ucf101": ("UCF101", _ucf),
+    "imagenet_a": ("ImageNetA", _imagenet_a),
+    "stanford_cars": ("StanfordCars", _prepared("stanford_cars")),
 }
 
 
@@ -114,7 +115,7 @@ def url_path(url):
 
 def build_archives(key, workdir, n_classes=3):
     """``(synthetic dataset, {file name: archive bytes})`` for dataset ``key``."""
-    reader, _, packer = PACKERS[key]
+    reader, packer = PACKERS[key]
     data = make_synthetic_dataset(os.path.join(workdir, "original"), name=reader, n_classes=n_classes,
                                   train_per_class=2, val_per_class=1, test_per_class=1)
     return data, packer(data.dataset_dir)
@@ -124,15 +125,17 @@ def digest(data, algorithm):
     return hashlib.new(algorithm, data).hexdigest()
 
 
-def with_our_checksums(spec, archives, source_index):
-    """The table's spec with the published checksums replaced by those of the test archives."""
-    source = spec.sources[source_index]
-    files = tuple(
-        dataclasses.replace(f, **{algorithm: digest(archives[f.file], algorithm)})
-        if (algorithm := (f.checksum or (None,))[0]) else f
-        for f in source.files
-    )
-    return dataclasses.replace(spec, sources=(dataclasses.replace(source, files=files),) + spec.sources[source_index + 1:])
+def with_our_checksums(spec, archives):
+    """The table's spec with each published checksum of a file in ``archives`` replaced by the test archive's."""
+
+    def ours(file_spec):
+        algorithm = (file_spec.checksum or (None,))[0]
+        if algorithm is None or file_spec.file not in archives:
+            return file_spec
+        return dataclasses.replace(file_spec, **{algorithm: digest(archives[file_spec.file], algorithm)})
+
+    sources = tuple(dataclasses.replace(s, files=tuple(map(ours, s.files))) for s in spec.sources)
+    return dataclasses.replace(spec, sources=sources)
 
 
 def publish(server, spec, data, archives, source_index=0, url_index=0, extras=True):

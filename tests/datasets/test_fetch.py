@@ -12,8 +12,8 @@ from datasets.fetch.assets import fetch_anchors, fetch_descriptions
 from datasets.fetch.install import install_dataset
 from datasets.fetch.table import FetchError, load_table
 from datasets.synthetic import make_synthetic_dataset
-from tests.datasets.fetch_archives import (PACKERS, tree_entries, build_archives, publish, tar_bytes, url_path,
-                                           with_our_checksums)
+from tests.datasets.fetch_archives import (PACKERS, build_archives, publish, tar_bytes, tree_entries, url_path,
+                                           with_our_checksums, zip_bytes)
 from tests.fixtures.dataset_fixtures import make_dataset_cfg
 from tests.fixtures.http_server import loopback_server  # noqa: F401  (fixture)
 
@@ -22,7 +22,7 @@ TABLE = load_table()
 
 def _prepare(key, tmp_path, server, **publish_options):
     data, archives = build_archives(key, tmp_path / "build")
-    spec = with_our_checksums(TABLE.dataset(key), archives, PACKERS[key][1])
+    spec = with_our_checksums(TABLE.dataset(key), archives)
     publish(server, spec, data, archives, **publish_options)
     return data, archives, spec
 
@@ -57,8 +57,9 @@ def test_cut_transfer_resumes_on_the_next_run(tmp_path, loopback_server):
     data, archives = build_archives("dtd", tmp_path / "build")
     noise = tmp_path / "noise.bin"
     noise.write_bytes(os.urandom(3 * 2**20))  # gdown writes 512 KiB chunks: the cut must leave some
-    archives["dtd-r1.0.1.tar.gz"] = tar_bytes(tree_entries(data.dataset_dir, "dtd") + [(str(noise), "dtd/imdb/noise.bin")])
-    spec = with_our_checksums(TABLE.dataset("dtd"), archives, 0)
+    entries = tree_entries(data.dataset_dir, "dtd") + [(str(noise), "dtd/imdb/noise.bin")]
+    archives["dtd-r1.0.1.tar.gz"] = tar_bytes(entries)
+    spec = with_our_checksums(TABLE.dataset("dtd"), archives)
     publish(loopback_server, spec, data, archives)
     path = url_path(spec.sources[0].files[0].urls[0])
     loopback_server.cut_once[path] = 2 * 2**20
@@ -79,6 +80,20 @@ def test_first_location_missing_uses_the_next(tmp_path, loopback_server):
     first, second = (url_path(url) for url in spec.sources[0].files[0].urls)
     requested = [path for path, _ in loopback_server.requests]
     assert requested.index(first) < requested.index(second)
+
+
+def test_official_source_missing_uses_the_authors_hub_copy(tmp_path, loopback_server):
+    data, _ = build_archives("dtd", tmp_path / "build")
+    archives = {"dtd.zip": zip_bytes(tree_entries(data.dataset_dir, "dtd"))}
+    spec = with_our_checksums(TABLE.dataset("dtd"), archives)
+    publish(loopback_server, spec, data, archives, source_index=1, extras=False)
+    root = tmp_path / "data"
+    assert install_dataset(spec, str(root), loopback_server.url) == "fetched"
+    reader = DATASET_REGISTRY.get(data.name)(make_dataset_cfg(root, data.name))
+    assert len(reader.train_x) == data.sizes["train"]
+    requested = [path for path, _ in loopback_server.requests]
+    hub_copy = "/zhengli97/prompt_learning_dataset/resolve/main/dtd.zip"
+    assert requested == [url_path(spec.sources[0].files[0].urls[0]), hub_copy]
 
 
 def test_every_source_failing_gives_one_error_naming_each(tmp_path, loopback_server):
