@@ -5,7 +5,6 @@ import pytest
 
 from clip import fetch
 from clip.pretrained import PRETRAINED, PretrainedWeights
-from tests.fixtures.http_server import loopback_server  # noqa: F401  (fixture)
 
 PAYLOAD = b"not really a checkpoint, but its digest is what counts here"
 SHA256 = hashlib.sha256(PAYLOAD).hexdigest()

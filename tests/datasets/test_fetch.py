@@ -15,7 +15,6 @@ from datasets.synthetic import make_synthetic_dataset
 from tests.datasets.fetch_archives import (PACKERS, build_archives, publish, tar_bytes, tree_entries, url_path,
                                            with_our_checksums, zip_bytes)
 from tests.fixtures.dataset_fixtures import make_dataset_cfg
-from tests.fixtures.http_server import loopback_server  # noqa: F401  (fixture)
 
 TABLE = load_table()
 

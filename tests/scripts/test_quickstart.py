@@ -3,11 +3,9 @@ import json
 import os
 import subprocess
 
-from tests.datasets.fetch_archives import build_archives, publish, url_path
-from tests.fixtures.http_server import loopback_server  # noqa: F401  (fixture)
-from tests.scripts.test_script_runs import REPO_ROOT, TINY_EXTRA_OPTS
-
 from datasets.fetch.table import load_table
+from tests.datasets.fetch_archives import build_archives, publish, url_path
+from tests.scripts.test_script_runs import REPO_ROOT, TINY_EXTRA_OPTS
 
 
 def test_quickstart_fetches_checks_runs_four_methods_and_skips_on_rerun(tmp_path, loopback_server,
