@@ -16,9 +16,12 @@ from .table import FetchError, FileSpec, resolve
 TRANSFER_ERRORS = (requests.RequestException, DownloadError, FileURLRetrievalError, OSError)
 
 
-def file_digest(path, algorithm):
+def file_digest(path, algorithm, chunk_bytes=1 << 20):
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, algorithm).hexdigest()
+        for chunk in iter(lambda: handle.read(chunk_bytes), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def checksum_problem(path, spec: FileSpec, url, validate: Optional[Callable[[str], Optional[str]]] = None):
