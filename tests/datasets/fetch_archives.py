@@ -89,6 +89,27 @@ def _imagenet_a(d):
     return {"imagenet-a.tar": tar_bytes(tree_entries(os.path.join(d, "imagenet-a"), "imagenet-a"), mode="w")}
 
 
+def _food(d):
+    return {"food-101.tar.gz": tar_bytes(tree_entries(d, "food-101", skip=_split("Food101")))}
+
+
+def _sun(d):
+    return {"SUN397.tar.gz": tar_bytes(tree_entries(os.path.join(d, "SUN397"), "SUN397"))}
+
+
+def _imagenetv2(d):
+    folder = "imagenetv2-matched-frequency-format-val"
+    return {"imagenetv2-matched-frequency.tar.gz": tar_bytes(tree_entries(os.path.join(d, folder), folder))}
+
+
+def _sketch(d):
+    return {"ImageNet-Sketch.zip": zip_bytes(tree_entries(os.path.join(d, "images"), "sketch"))}
+
+
+def _imagenet_r(d):
+    return {"imagenet-r.tar": tar_bytes(tree_entries(os.path.join(d, "imagenet-r"), "imagenet-r"), mode="w")}
+
+
 def _prepared(folder):
     """The authors' Hub zips: one top folder holding the finished dataset, split file included."""
     return lambda d: {f"{folder}.zip": zip_bytes(tree_entries(d, folder))}
@@ -106,6 +127,11 @@ PACKERS = {
     "ucf101": ("UCF101", _ucf),
     "imagenet_a": ("ImageNetA", _imagenet_a),
     "stanford_cars": ("StanfordCars", _prepared("stanford_cars")),
+    "food101": ("Food101", _food),
+    "sun397": ("SUN397", _sun),
+    "imagenetv2": ("ImageNetV2", _imagenetv2),
+    "imagenet_sketch": ("ImageNetSketch", _sketch),
+    "imagenet_r": ("ImageNetR", _imagenet_r),
 }
 
 
@@ -126,13 +152,15 @@ def digest(data, algorithm):
 
 
 def with_our_checksums(spec, archives):
-    """The table's spec with each published checksum of a file in ``archives`` replaced by the test archive's."""
+    """The table's spec with the published checksum and size of each file in ``archives`` replaced by ours."""
 
     def ours(file_spec):
-        algorithm = (file_spec.checksum or (None,))[0]
-        if algorithm is None or file_spec.file not in archives:
+        if file_spec.file not in archives:
             return file_spec
-        return dataclasses.replace(file_spec, **{algorithm: digest(archives[file_spec.file], algorithm)})
+        data = archives[file_spec.file]
+        algorithm = (file_spec.checksum or (None,))[0]
+        checksum = {algorithm: digest(data, algorithm)} if algorithm else {}
+        return dataclasses.replace(file_spec, size_mb=len(data) / 2**20, **checksum)
 
     sources = tuple(dataclasses.replace(s, files=tuple(map(ours, s.files))) for s in spec.sources)
     return dataclasses.replace(spec, sources=sources)
