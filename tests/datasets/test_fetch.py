@@ -19,6 +19,12 @@ from tests.fixtures.dataset_fixtures import make_dataset_cfg
 TABLE = load_table()
 
 
+@pytest.fixture
+def plenty_of_space(monkeypatch):
+    """The command-line tests use the real table, whose sizes are the real archives'."""
+    monkeypatch.setattr("shutil.disk_usage", lambda path: SimpleNamespace(free=2**50))
+
+
 def _prepare(key, tmp_path, server, **publish_options):
     data, archives = build_archives(key, tmp_path / "build")
     spec = with_our_checksums(TABLE.dataset(key), archives)
@@ -114,7 +120,7 @@ def test_disk_space_short_refuses_to_start(tmp_path, loopback_server, monkeypatc
     assert loopback_server.requests == []
 
 
-def test_command_line_fetch_then_check(tmp_path, loopback_server, capsys):
+def test_command_line_fetch_then_check(tmp_path, loopback_server, capsys, plenty_of_space):
     _prepare("fgvc_aircraft", tmp_path, loopback_server)
     root = str(tmp_path / "data")
     assert fetch_cli.main(["fgvc_aircraft", "--root", root, "--from", loopback_server.url]) == 0
@@ -122,7 +128,7 @@ def test_command_line_fetch_then_check(tmp_path, loopback_server, capsys):
     assert check.main(["--root", root, "fgvc_aircraft"]) == 0
 
 
-def test_environment_variable_sets_the_mirror(tmp_path, loopback_server, monkeypatch):
+def test_environment_variable_sets_the_mirror(tmp_path, loopback_server, monkeypatch, plenty_of_space):
     _prepare("fgvc_aircraft", tmp_path, loopback_server)
     monkeypatch.setenv("FETCH_FROM", loopback_server.url)
     assert fetch_cli.main(["fgvc_aircraft", "--root", str(tmp_path / "data")]) == 0
@@ -175,7 +181,7 @@ def test_existing_folder_without_split_gets_only_the_split(tmp_path, loopback_se
     assert [path for path, _ in loopback_server.requests] == [url_path(spec.extras[0].urls[0])]
 
 
-def test_one_failing_dataset_does_not_stop_the_others(tmp_path, loopback_server, capsys):
+def test_one_failing_dataset_does_not_stop_the_others(tmp_path, loopback_server, capsys, plenty_of_space):
     _prepare("fgvc_aircraft", tmp_path, loopback_server)
     root = str(tmp_path / "data")
     assert fetch_cli.main(["eurosat", "fgvc_aircraft", "--root", root, "--from", loopback_server.url]) == 1
