@@ -79,7 +79,10 @@ def check_dataset(spec, root, workers=8):
     absent = missing_paths(folder, spec.expect)
     if absent:
         return "incomplete", [f"{folder} lacks {', '.join(absent)} — fix: {fix} (adds split and class-name files)"]
-    listed, expected = listed_images(spec, folder)
+    try:
+        listed, expected = listed_images(spec, folder)
+    except (OSError, ValueError, KeyError, IndexError) as error:
+        return "incomplete", [f"cannot read the image list of {folder}: {error!r} — fix: move it away, then {fix}"]
     lines, bad = [], []
     with ThreadPoolExecutor(workers) as pool:
         for split, paths in listed.items():

@@ -54,3 +54,11 @@ def test_variant_count_compares_with_the_published_count(tmp_path, capsys):
     data = make_synthetic_dataset(tmp_path / "data", name="ImageNetR", n_classes=3)
     assert check.main(["--root", data.root, "imagenet_r"]) == 1
     assert "test: 9 readable images, expected 30000" in capsys.readouterr().out
+
+
+def test_unreadable_split_file_is_incomplete(tmp_path, capsys):
+    data = _dtd(tmp_path)
+    with open(os.path.join(data.dataset_dir, "split_zhou_DescribableTextures.json"), "w") as handle:
+        handle.write("{not json")
+    assert check.main(["--root", data.root, "dtd"]) == 1
+    assert "dtd: incomplete — cannot read the image list of" in capsys.readouterr().out
