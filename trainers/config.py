@@ -72,3 +72,8 @@ def add_unused_upstream_keys(cfg):
     ivlp.PROMPT_DEPTH_VISION = 9
     ivlp.PROMPT_DEPTH_TEXT = 9
     ivlp.IMG_WEIGHT = 0.5
+    vpt = section(cfg.TRAINER, "VPT")
+    vpt.N_CTX_VISION = 2
+    vpt.CTX_INIT = "a photo of a"
+    vpt.PREC = "fp16"
+    vpt.PROMPT_DEPTH_VISION = 1
