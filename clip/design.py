@@ -38,8 +38,12 @@ class PromptDesign:
     maple_length: int = 0
 
 
-def design_error(message: str) -> ValueError:
-    return ValueError(f"clip.build_model design_details: {message}")
+class DesignError(ValueError):
+    """A `design_details` key or value this CLIP does not implement."""
+
+
+def design_error(message: str) -> DesignError:
+    return DesignError(f"clip.build_model design_details: {message}")
 
 
 def parse_design(design_details: Optional[Mapping]) -> PromptDesign:

@@ -115,6 +115,9 @@ IMAGENET_TEMPLATES = [
     "a tattoo of the {}.",
 ]
 
+# PromptSRC's text-diversity templates: OpenAI's first 60, with "a photo of a {}." moved to the front.
+PROMPTSRC_TEMPLATES = [IMAGENET_TEMPLATES[39], *IMAGENET_TEMPLATES[:39], *IMAGENET_TEMPLATES[40:60]]
+
 
 def dataset_template(dataset_name, override=""):
     """The single zero-shot template of a dataset; `override` (TRAINER.ZSCLIP.TEMPLATE) wins when set."""
