@@ -344,7 +344,6 @@ class CLIP(nn.Module):
                  design: PromptDesign = PromptDesign()):
         super().__init__()
         self.context_length = context_length
-        self.design = design
         if isinstance(vision_layers, (tuple, list)):
             self.visual = ModifiedResNet(vision_layers, embed_dim, vision_width * 32 // 64,
                                          image_resolution, vision_width)
