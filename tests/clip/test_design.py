@@ -4,6 +4,8 @@ import torch
 
 import clip
 from clip.build import build_model
+from clip.design import parse_design
+from clip.model import CLIP
 from clip.prompt_hooks import replace_tokens
 from clip.tiny import tiny_resnet_state_dict, tiny_vit_state_dict
 
@@ -123,3 +125,21 @@ def test_maple_call_shapes_equal_the_hook_interface(state_dict):
                                model.encode_image(images, shared, replace_tokens(-2, [vision_deep])))
     with pytest.raises(ValueError, match="maple_length is 2"):
         model.transformer([x.permute(1, 0, 2), [torch.zeros(3, 64)], 0])
+
+
+def test_owned_prompts_are_drawn_where_upstreams_ivlp_model_draws_them(reference_model_module):
+    """Upstream's IVLP ViT draws `VPT` right after conv1 and each block's `VPT_shallow` after its ln_2,
+    so a seed gives upstream's initial prompts; replayed here with OpenAI's own modules."""
+    config = dict(embed_dim=32, image_resolution=32, vision_layers=2, vision_width=64, vision_patch_size=16,
+                  context_length=77, vocab_size=49408, transformer_width=64, transformer_heads=1,
+                  transformer_layers=2)
+    torch.manual_seed(0)
+    model = CLIP(**config, design=parse_design(IVLP))
+    torch.manual_seed(0)
+    torch.nn.Conv2d(3, 64, kernel_size=16, stride=16, bias=False)
+    vpt = torch.nn.init.normal_(torch.empty(3, 64), std=0.02)
+    torch.randn(64), torch.randn(5, 64)
+    reference_model_module.ResidualAttentionBlock(64, 1), reference_model_module.ResidualAttentionBlock(64, 1)
+    block_prompt = torch.nn.init.normal_(torch.empty(3, 64), std=0.02)
+    torch.testing.assert_close(model.visual.VPT.detach(), vpt)
+    torch.testing.assert_close(model.visual.transformer.resblocks[1].VPT_shallow.detach(), block_prompt)
