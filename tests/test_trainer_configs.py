@@ -43,6 +43,12 @@ SPEC_4_3 = {
         "PROMPTSRC.TEXT_LOSS_WEIGHT": 25, "PROMPTSRC.IMAGE_LOSS_WEIGHT": 10, "PROMPTSRC.GPA_MEAN": 15,
         "PROMPTSRC.GPA_STD": 1}),
 }
+# KgCoOp's two upstream recipes (htyao89/KgCoOp); upstream's CTX_INIT True = "a photo of a", W from its scripts.
+KGCOOP_RECIPE = {"COOP.CTX_INIT": "a photo of a", "COOP.W": 8.0}
+SPEC_4_3.update({
+    "KgCoOp/rn50_ep100": (128, 100, 0.002, 100, 5, "RN50", KGCOOP_RECIPE),
+    "KgCoOp/vit_b16_ep100_ctxv1": (128, 100, 0.002, 100, 5, "ViT-B/16", KGCOOP_RECIPE),
+})
 # The original CoOp's ctxv1 twins: their plain twin plus CTX_INIT "a photo of a" (print freq of the original, 5).
 ORIGINAL_CTXV1 = {"CoOp/vit_b16_ctxv1": 200, "CoOp/vit_b16_ep50_ctxv1": 50, "CoOp/vit_b16_ep100_ctxv1": 100}
 

@@ -1,4 +1,4 @@
-"""ATPrompt on the five baselines (spec §1.3): each trainer is the baseline with the attribute layout.
+"""ATPrompt on the six baselines (spec §1.3): each trainer is the baseline with the attribute layout.
 
 Registered names and checkpoint folders are upstream's (`prompt_learner`, `MultiModalPromptLearner`,
 `PromptLearner`), so upstream command lines and learned tensors (`ctx`, `ctx_att1..3`) carry over.
@@ -8,6 +8,7 @@ from dassl.engine import TRAINER_REGISTRY
 from .cocoop import CoCoOp
 from .coop import CoOp
 from .dept import DePT
+from .kgcoop import KgCoOp
 from .maple import MaPLe
 from .parts.prompt_layout import ContextSpec
 from .plugins.atprompt import AttributeLayout
@@ -54,6 +55,12 @@ class MaPLe_ATP(ATPromptMixin, MaPLe):
 class DePT_ATP(DePT, CoOp_ATP):
     """DePT + ATPrompt: DePT's FiLM'd linear-probe head on CoOp_ATP, as upstream (the head, built after
     the whole CoOp_ATP prompt learner, draws its initial values after the attribute blocks)."""
+
+
+@TRAINER_REGISTRY.register()
+class KgCoOp_ATP(ATPromptMixin, KgCoOp):
+    """KgCoOp + ATPrompt: the knowledge-guided term pulls the attribute-prompted class features toward
+    the hand-written prompt's (no upstream exists; nothing else changes)."""
 
 
 @TRAINER_REGISTRY.register()

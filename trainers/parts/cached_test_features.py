@@ -17,8 +17,9 @@ def add_feature_cache_keys(cfg):
     # (False = once per test batch, as the original code does)
     cfg.TRAINER.TEXT_FEATURES_ONCE_PER_EVAL = True
     # Text features of frozen branches (the AnchorOPT anchor branch) encoded once per run; False = at
-    # every training step and test batch, as the original code does (W-G10). Zero-shot weights and stage-I
-    # description features are encoded once per run upstream too, so they have no per-use variant.
+    # every training step and test batch, as the original code does (W-G10). Zero-shot weights, KgCoOp's
+    # hand-crafted features and stage-I description features are encoded once per run upstream too, so
+    # they have no per-use variant.
     cfg.TRAINER.CACHE_FROZEN_TEXT_FEATURES = True
 
 

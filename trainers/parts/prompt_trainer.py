@@ -36,7 +36,9 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
 
     A subclass says which learnable module exists (`build_learner`) and how features are formed
     (`encode_images`, `class_text_features`); the loss lives in `compute_loss` and test logits in
-    `model_inference`, so plug-in mixins can override either for any baseline.
+    `model_inference`, so plug-in mixins can override either for any baseline. A baseline's loss term
+    on its class text features (KgCoOp's) lives in `text_feature_loss`: a training step adds it to
+    whatever `compute_loss` returns, the plug-ins' losses included.
     """
 
     config_section = "COOP"  # TRAINER.<section> holds N_CTX, CTX_INIT and PREC of the method
@@ -44,6 +46,7 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
     prompt_layout = "plain"  # key of the layout in trainers.parts.prompt_layout.PROMPT_LAYOUTS
     log_accuracy = True  # whether the per-batch line reports the batch accuracy
     check_finite_loss = True  # CoOp raises on a NaN/inf loss; upstream CoCoOp, MaPLe and DePT step regardless
+    _text_feature_losses = None  # terms of `text_feature_loss` collected during one training step
 
     def check_cfg(self, cfg):
         prec = cfg.TRAINER[self.config_section].PREC
@@ -126,7 +129,18 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
         """Text features [..., C, E] of the prompts of `layout` (default: the trainer's), telling the
         encoder what the classes share."""
         shared = (layout or self.prompt_learner).shared_prefix_length
-        return self.text_encoder(embeddings, pool_index, block_hook=block_hook, shared_prefix=shared)
+        features = self.text_encoder(embeddings, pool_index, block_hook=block_hook, shared_prefix=shared)
+        if layout is None and self._text_feature_losses is not None:
+            term = self.text_feature_loss(features)
+            if term is not None:
+                self._text_feature_losses.append(term)
+        return features
+
+    def text_feature_loss(self, text_features):
+        """Hook: a loss term on the raw class text features [C, E] of the trainer's prompts in a training
+        step (KgCoOp's knowledge-guided term), or None. It sees the very features the step's logits use,
+        so a plug-in's loss gains the term without knowing of it."""
+        return None
 
     def logits(self, images, text_features=None):
         if text_features is None:
@@ -138,6 +152,20 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
         logits = self.logits(images)
         loss = F.cross_entropy(logits, labels)
         return loss, self.loss_summary(loss, logits, labels)
+
+    def training_loss(self, images, labels):
+        """`compute_loss` plus the `text_feature_loss` terms of the prompts it encoded; the summary's
+        "loss" is the total."""
+        self._text_feature_losses = []
+        try:
+            loss, summary = self.compute_loss(images, labels)
+            extra_terms = self._text_feature_losses
+        finally:
+            self._text_feature_losses = None
+        if extra_terms:
+            loss = loss + sum(extra_terms)
+            summary["loss"] = loss.item()
+        return loss, summary
 
     def loss_summary(self, loss, logits, labels):
         summary = {"loss": loss.item()}
@@ -155,11 +183,11 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
     def forward_backward(self, batch):
         images, labels = self.parse_batch_train(batch)
         if self.precision != "amp":
-            loss, summary = self.compute_loss(images, labels)
+            loss, summary = self.training_loss(images, labels)
             self.model_backward_and_update(loss)
         else:
             with torch.autocast(device_type=self.device.type, dtype=autocast_dtype(self.device)):
-                loss, summary = self.compute_loss(images, labels)
+                loss, summary = self.training_loss(images, labels)
             if self.scaler is None:
                 self.model_backward_and_update(loss)
             else:
