@@ -2,9 +2,11 @@
 
 Module names, construction order and random initialisation follow OpenAI's release so that the
 official state-dict keys load unchanged and building a model consumes the torch RNG exactly as the
-reference does. Transformers take and return batch-first tensors but run their blocks sequence-first
-on the same memory layouts as the reference, so fp16 results match it bit for bit (half-precision
-kernels round differently on other layouts).
+reference does. Transformers take and return sequence-first tensors, as OpenAI's and upstream's
+trainers call them, on the same memory layouts as the reference, so fp16 results match it bit for bit
+(half-precision kernels round differently on other layouts); the encoders take batch-first input.
+Prompt hooks see batch-first views. `design_details` (see `clip.design`) adds upstream's
+MaPLe-family prompt protocols on the same blocks.
 """
 import math
 from collections import OrderedDict
