@@ -27,7 +27,13 @@ def atprompt_recipe(baseline, section):
     return config_file, [*opts, f"TRAINER.{section}.N_CTX", "2", *ATPROMPT_OPTS]
 
 
+PROMPTSRC_CONFIG = "configs/trainers/PromptSRC/vit_b16_c2_ep20_batch4_4+4ctx.yaml"
+PROMPTSRC_TINY = ["TRAINER.PROMPTSRC.PROMPT_DEPTH_VISION", "2", "TRAINER.PROMPTSRC.PROMPT_DEPTH_TEXT", "2",
+                  "TRAINER.PROMPTSRC.N_CTX_VISION", "3", "TRAINER.PROMPTSRC.N_CTX_TEXT", "2"]
+RECIPES["PromptSRC"] = (PROMPTSRC_CONFIG, PROMPTSRC_TINY)
 RECIPES.update({
+    "PromptSRC_ATP": (PROMPTSRC_CONFIG, [*PROMPTSRC_TINY, *ATPROMPT_OPTS]),
+    "PromptSRC_AnchorOPT": (PROMPTSRC_CONFIG, [*PROMPTSRC_TINY, "TRAINER.ANCHOROPT.N_CTX", "2"]),
     "CoOp_ATP": atprompt_recipe("CoOp", "COOP"),
     "CoCoOp_ATP": atprompt_recipe("CoCoOp", "COCOOP"),
     "MaPLe_ATP": atprompt_recipe("MaPLe", "MAPLE"),

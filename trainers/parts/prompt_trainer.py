@@ -4,6 +4,7 @@ import os
 import torch
 from torch.nn import functional as F
 
+from clip.design import DesignError
 from dassl.config import ConfigError
 from dassl.engine import TrainerX
 from dassl.engine.distributed import average_gradients
@@ -67,7 +68,10 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
     def build_model(self):
         cfg = self.cfg
         self.precision = effective_precision(self.method_cfg.PREC, self.device)
-        self.clip_model = load_clip(cfg, self.method_cfg.PREC, self.device)
+        try:
+            self.clip_model = load_clip(cfg, self.method_cfg.PREC, self.device, self.clip_design())
+        except DesignError as error:
+            raise ConfigError(f"TRAINER.{self.config_section} prompt settings: {error}") from error
         check_input_size(cfg, self.clip_model)
         options = cfg.TRAINER.TEXT_ENCODER
         self.text_encoder = TextEncoder(self.clip_model, options.TRUNCATE_AT_EOT, options.SHARE_PREFIX)
@@ -84,6 +88,15 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
         optim = self.build_optimizer(learner)
         self.register_model(self.learner_name, learner, optim, build_lr_scheduler(optim, cfg.OPTIM))
         self.scaler = grad_scaler(self.device) if self.precision == "amp" else None
+
+    def clip_design(self):
+        """`design_details` of the CLIP this method needs (None: OpenAI's; PromptSRC's has IVLP prompts)."""
+        return None
+
+    @property
+    def soft_token_count(self):
+        """Class soft tokens of the method's text prompt (the N a plug-in layout is built with)."""
+        return self.method_cfg.N_CTX
 
     def build_layout(self, classnames, context):
         return build_prompt_layout(self.cfg, classnames, self.clip_model, context, layout=self.prompt_layout)
@@ -102,6 +115,11 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
         if self.serving_cached_features:
             return images
         return self.clip_model.encode_image(images.type(self.dtype))
+
+    @torch.no_grad()
+    def frozen_image_features(self, images):
+        """Image features [B, E] of the frozen CLIP: no prompt, not even the ones the model owns (IVLP)."""
+        return self.clip_model.encode_image(images.type(self.dtype), own_prompts=False)
 
     def class_text_features(self):
         """Raw text features [C, E] of the current prompts."""

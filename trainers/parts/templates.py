@@ -118,6 +118,9 @@ IMAGENET_TEMPLATES = [
     "a tattoo of the {}.",
 ]
 
+# PromptSRC's text-diversity templates: OpenAI's first 60, with "a photo of a {}." moved to the front.
+PROMPTSRC_TEMPLATES = [IMAGENET_TEMPLATES[39], *IMAGENET_TEMPLATES[:39], *IMAGENET_TEMPLATES[40:60]]
+
 
 def dataset_template(dataset_name, override="", table=CUSTOM_TEMPLATES, override_key="TRAINER.ZSCLIP.TEMPLATE"):
     """The single hand-written template of a dataset in `table`; `override` (the setting named
