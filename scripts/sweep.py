@@ -124,6 +124,7 @@ def build_parser():
     slurm.add_argument("--time", type=int, help="minutes per job (default 60)")
     slurm.add_argument("--nodes", type=int, help="nodes per job: one data-parallel run over all their GPUs")
     slurm.add_argument("--gpus-per-node", type=int, help="GPUs per node (one process each)")
+    slurm.add_argument("--tasks-per-node", type=int, help="processes per node (default: one per GPU, or 1)")
     slurm.add_argument("--cpus-per-task", type=int)
     slurm.add_argument("--mem", help="memory per node, e.g. 32G")
     slurm.add_argument("--qos")

@@ -19,9 +19,10 @@ from scripts.launch.execute import run_job
 from scripts.launch.settings import REPO_ROOT, SettingsError
 
 # Resource keys of a profile YAML file and of the command line (--partition, --gpus-per-node, ...).
-RESOURCE_KEYS = ("partition", "account", "time", "nodes", "gpus_per_node", "cpus_per_task", "mem", "qos",
-                 "constraint", "array_parallelism", "sbatch")
+RESOURCE_KEYS = ("partition", "account", "time", "nodes", "gpus_per_node", "tasks_per_node", "cpus_per_task", "mem",
+                 "qos", "constraint", "array_parallelism", "sbatch")
 SUBMITTED = "slurm_jobs.json"
+MAX_REQUEUES = 10  # requeues after a time-out before submitit gives up on a job
 LOG_FOLDER = "slurm_logs"
 
 
@@ -44,8 +45,9 @@ def executor_parameters(resources):
     """submitit SlurmExecutor parameters for the merged profile + command-line resources."""
     nodes = int(resources.get("nodes") or 1)
     gpus = int(resources.get("gpus_per_node") or 0)
-    parameters = {"time": int(resources.get("time") or 60), "nodes": nodes,
-                  "ntasks_per_node": max(gpus, 1), "signal_delay_s": 60, "max_num_timeout": 10,
+    tasks = int(resources.get("tasks_per_node") or max(gpus, 1))  # one process per GPU
+    parameters = {"time": int(resources.get("time") or 60), "nodes": nodes, "ntasks_per_node": tasks,
+                  "signal_delay_s": 60,
                   "stderr_to_stdout": True, "additional_parameters": {"requeue": True}}
     if gpus:
         parameters["gpus_per_node"] = gpus
@@ -59,7 +61,7 @@ def executor_parameters(resources):
 def sbatch_flags(parameters, dependency=""):
     """The sbatch options a group is submitted with, for --dry-run."""
     flags = [f"--{key.replace('_', '-')}={value}" for key, value in parameters.items()
-             if key not in ("additional_parameters", "signal_delay_s", "max_num_timeout", "stderr_to_stdout")]
+             if key not in ("additional_parameters", "signal_delay_s", "stderr_to_stdout")]
     flags += [f"--{key}" if value is True else f"--{key}={value}"
               for key, value in parameters["additional_parameters"].items()]
     return flags + ([f"--dependency={dependency}"] if dependency else [])
@@ -140,7 +142,8 @@ def submit(jobs, parameters, output_root):
     ids = {}
     try:
         for after, members in groups(jobs):
-            executor = submitit.SlurmExecutor(folder=os.path.join(REPO_ROOT, output_root, LOG_FOLDER, "%j"))
+            executor = submitit.SlurmExecutor(folder=os.path.join(REPO_ROOT, output_root, LOG_FOLDER, "%j"),
+                                              max_num_timeout=MAX_REQUEUES)
             dependency = {"dependency": "afterok:" + ":".join(ids[name] for name in after)} if after else {}
             executor.update_parameters(**parameters, **dependency, job_name="sweep")
             with executor.batch():

@@ -146,7 +146,7 @@ def test_unknown_profile_key_names_the_valid_ones(tmp_path, capsys):
                              "--profile", str(profile))
     assert status == 1
     assert err == (f"error: {profile}: unknown profile key 'gpus' (valid: partition, account, time, nodes, "
-                   "gpus_per_node, cpus_per_task, mem, qos, constraint, array_parallelism, sbatch)\n")
+                   "gpus_per_node, tasks_per_node, cpus_per_task, mem, qos, constraint, array_parallelism, sbatch)\n")
 
 
 def test_slurm_dry_run_prints_the_arrays_and_their_dependency(tmp_path, capsys, monkeypatch):
