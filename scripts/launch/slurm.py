@@ -6,10 +6,13 @@ A job that Slurm preempts or times out is requeued by submitit (its checkpoint()
 job); the re-run skips finished steps and train.py resumes from its last checkpoint. With several nodes
 (or tasks) per job, every task joins one torch.distributed group (submitit's distributed environment).
 """
+import contextlib
 import json
 import os
 import re
 import subprocess
+import sys
+import tempfile
 from collections import OrderedDict
 
 import yaml
@@ -135,28 +138,48 @@ def cancel(ids):
         subprocess.run(["scancel", *ids], capture_output=True, text=True)
 
 
+@contextlib.contextmanager
+def captured_stderr():
+    """sbatch's own stderr (submitit lets it through) into a file, so a refusal is reported once, by us."""
+    with tempfile.TemporaryFile(mode="w+") as capture:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield capture
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def submit(jobs, parameters, output_root):
     """Submit every job (arrays per group); on any sbatch refusal cancel what was submitted and raise."""
     import submitit
 
     ids = {}
-    try:
-        for after, members in groups(jobs):
-            executor = submitit.SlurmExecutor(folder=os.path.join(REPO_ROOT, output_root, LOG_FOLDER, "%j"),
-                                              max_num_timeout=MAX_REQUEUES)
-            dependency = {"dependency": "afterok:" + ":".join(ids[name] for name in after)} if after else {}
-            executor.update_parameters(**parameters, **dependency, job_name="sweep")
-            with executor.batch():
-                submitted = [executor.submit(SlurmJob(job)) for job in members]
-            ids.update({job.name: handle.job_id for job, handle in zip(members, submitted)})
-    except (subprocess.CalledProcessError, submitit.core.utils.FailedJobError, OSError) as error:
-        cancel(sorted(set(ids.values())))
-        message = getattr(error, "stderr", None) or getattr(error, "output", None) or str(error)
-        if isinstance(message, bytes):
-            message = message.decode(errors="replace")
-        raise SettingsError(f"sbatch refused the sweep, nothing submitted: {' '.join(str(message).split())}") from None
+    with captured_stderr() as sbatch_stderr:
+        try:
+            _submit_groups(jobs, parameters, output_root, ids)
+        except (subprocess.CalledProcessError, submitit.core.utils.FailedJobError, OSError) as error:
+            cancel(sorted(set(ids.values())))
+            sbatch_stderr.seek(0)
+            message = sbatch_stderr.read().strip() or str(error)
+            raise SettingsError(f"sbatch refused the sweep, nothing submitted: {' '.join(message.split())}") from None
     _record(output_root, ids)
     return ids
+
+
+def _submit_groups(jobs, parameters, output_root, ids):
+    import submitit
+
+    for after, members in groups(jobs):
+        executor = submitit.SlurmExecutor(folder=os.path.join(REPO_ROOT, output_root, LOG_FOLDER, "%j"),
+                                          max_num_timeout=MAX_REQUEUES)
+        dependency = {"dependency": "afterok:" + ":".join(ids[name] for name in after)} if after else {}
+        executor.update_parameters(**parameters, **dependency, job_name="sweep")
+        with executor.batch():
+            submitted = [executor.submit(SlurmJob(job)) for job in members]
+        ids.update({job.name: handle.job_id for job, handle in zip(members, submitted)})
 
 
 def queue_states():

@@ -94,7 +94,7 @@ def slurm_job_ids(log_path):
 @pytest.fixture(scope="module")
 def finished_sweeps(slurm_cluster, workspace):
     """The requeued long run, the CoOp sweep and the stage I -> II sweep, submitted together then awaited."""
-    long_opts = f"{TINY} OPTIM.MAX_EPOCH 40 TRAIN.CHECKPOINT_FREQ 1"
+    long_opts = f"{TINY} OPTIM.MAX_EPOCH 40 TRAIN.CHECKPOINT_FREQ 1 INPUT.TRANSFORMS \"['normalize']\""
     long_run = ["--trainers", "CoOp", "--datasets", "dtd", "--seeds", "3", *RESOURCES]
     requeued = sweep(workspace, "requeue", long_opts, *long_run)
     checkpoints = workspace["root"] / "requeue" / LONG_RUN / "prompt_learner"
@@ -155,7 +155,8 @@ def test_requeued_job_resumes_from_its_checkpoint_with_the_same_result(workspace
     assert slurm_job_ids(run / "sweep.log") == [finished_sweeps["job"]] * 2
     logs = "".join(path.read_text() for path in sorted(run.glob("log.txt*")))
     assert "Found checkpoint at" in logs and re.search(r"Previous epoch: ([2-9]|[1-3]\d)\n", logs)
-    assert torch.equal(learned_context(run, 40), learned_context(reference, 40))
+    # Full-batch steps without random augmentation: the resumed run's batch order only changes rounding.
+    torch.testing.assert_close(learned_context(run, 40), learned_context(reference, 40), rtol=1e-5, atol=1e-6)
     assert logged_accuracies(run)[-1] == logged_accuracies(reference)[-1]
     assert logged_accuracies(run / "evaluation") == logged_accuracies(reference / "evaluation")
 

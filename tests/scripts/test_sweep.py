@@ -168,3 +168,22 @@ def test_visible_gpus_follow_cuda_visible_devices(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2, 3")
     assert sweep.visible_gpus(None) == ["2", "3"]
     assert sweep.visible_gpus(["5"]) == ["5"]
+
+
+def test_a_refused_group_cancels_the_groups_already_submitted(monkeypatch, tmp_path):
+    import subprocess
+
+    from scripts.launch import slurm
+
+    cancelled = []
+
+    def refuse_second_group(jobs, parameters, output_root, ids):
+        ids["Stage1"] = "41_0"
+        raise subprocess.CalledProcessError(1, ["sbatch"])
+
+    monkeypatch.setattr(slurm, "_submit_groups", refuse_second_group)
+    monkeypatch.setattr(slurm, "cancel", cancelled.extend)
+    with pytest.raises(slurm.SettingsError, match="sbatch refused the sweep, nothing submitted"):
+        slurm.submit([], {}, str(tmp_path))
+    assert cancelled == ["41_0"]
+    assert not (tmp_path / slurm.SUBMITTED).exists()
