@@ -38,7 +38,8 @@ def read_backbone(env):
 
 
 def launch_from_environment(env, data=None, run_opts=()):
-    """The Launch of the scripts: DATA (or `data`) and BACKBONE made absolute; call before leaving the caller's folder."""
+    """The Launch of the scripts; DATA (or `data`) and BACKBONE absolute;
+    call before leaving the caller's folder."""
     data = data or env.get("DATA", "")
     if not data:
         raise SettingsError("DATA is not set: export DATA=/path/to/datasets "

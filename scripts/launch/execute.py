@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 from scripts.launch.runs import run_finished
@@ -29,6 +30,7 @@ DISTRIBUTED_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE",
 
 def _stream(argv, log, echo, env):
     """Run argv from the repository root, its output appended to `log` (and our stdout when `echo`)."""
+    env = {**env, "PYTHONUNBUFFERED": "1"}  # lines reach the log and the terminal as they are printed
     process = subprocess.Popen(list(argv), cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1)
     for line in process.stdout:
@@ -37,6 +39,14 @@ def _stream(argv, log, echo, env):
             sys.stdout.write(line)
     log.flush()
     return process.wait()
+
+
+def set_aside_unfinished_log(output_dir):
+    """Rename an interrupted attempt's log.txt (Dassl's time-stamped name), so the re-run, which resumes
+    from the checkpoint, writes log.txt: the file parse_test_res.py reads."""
+    log = os.path.join(output_dir, "log.txt")
+    if os.path.isfile(log):
+        os.replace(log, log + time.strftime("-%Y-%m-%d-%H-%M-%S", time.localtime(os.path.getmtime(log))))
 
 
 def run_job(job, env=None, echo=False, rank=0):
@@ -60,6 +70,8 @@ def run_job(job, env=None, echo=False, rank=0):
                 continue
             step_env = {key: value for key, value in env.items() if key not in DISTRIBUTED_VARIABLES}
         os.makedirs(os.path.join(REPO_ROOT, step.output_dir), exist_ok=True)
+        if rank == 0:
+            set_aside_unfinished_log(os.path.join(REPO_ROOT, step.output_dir))
         log_name = step.log_path if rank == 0 else f"{step.log_path}.rank{rank}"
         with open(os.path.join(REPO_ROOT, log_name), "a", encoding="utf-8") as log:
             log.write(f"== start {job.name} host={socket.gethostname()} pid={os.getpid()} "

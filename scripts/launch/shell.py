@@ -6,16 +6,18 @@
 Steps: base2new_train / base2new_test TRAINER DATASET [SEED ...], xd_train TRAINER [SEED ...],
 xd_test TRAINER TARGET|xd|dg|all [SEED ...], zero_shot TRAINER DATASET [base|new|all ...],
 search TRAINER DATASET [SEED] (the ATPrompt attribute search). DRY_RUN=1 prints the train.py commands;
-finished runs are skipped. Errors are one line on stderr, exit status 1.
+finished runs are skipped; the output goes to the terminal and <run>/sweep.log. Errors are one line on
+stderr, exit status 1.
 """
 import os
 import re
-import subprocess
 import sys
 
 from scripts.launch.environment import (SettingsResolver, enter_repository, is_dry_run,
                                         launch_from_environment)
-from scripts.launch.runs import XD_SCOPE, ZERO_SHOT_SPLITS, expand_xd_targets, require_trainable, run_finished
+from scripts.launch.execute import run_job
+from scripts.launch.runs import (XD_SCOPE, ZERO_SHOT_SPLITS, Job, expand_xd_targets, require_trainable,
+                                 run_finished)
 from scripts.launch.settings import REPO_ROOT, SettingsError
 
 DEFAULT_SEEDS = ("1", "2", "3")
@@ -37,8 +39,8 @@ def require_dataset(name):
     return name
 
 
-def run_step(step, dry_run):
-    """Run one train.py call in the foreground (or print it); False when it failed."""
+def run_step(step, trainer, dry_run):
+    """Run one train.py call in the foreground, logged beside the run (or print it); False when it failed."""
     if step.evaluates and not dry_run and not run_finished(step.evaluates):
         raise SettingsError(f"no finished training run in {step.evaluates}: run the matching train script first")
     if run_finished(step.output_dir):
@@ -47,10 +49,11 @@ def run_step(step, dry_run):
     if dry_run:
         print(step.text, flush=True)
         return True
-    for path in (step.argv[step.argv.index("--config-file") + 1], step.argv[step.argv.index("--dataset-config-file") + 1]):
+    for flag in ("--config-file", "--dataset-config-file"):
+        path = step.argv[step.argv.index(flag) + 1]
         if not os.path.isfile(os.path.join(REPO_ROOT, path)):
             raise SettingsError(f"config file not found: {os.path.join(REPO_ROOT, path)}")
-    return subprocess.call(list(step.argv), cwd=REPO_ROOT) == 0
+    return run_job(Job(step.output_dir, trainer, [step]), echo=True) == 0
 
 
 def steps_of(command, trainer, args, launch, resolve):
@@ -96,7 +99,7 @@ def main(argv=None, env=None):
         steps = steps_of(command, trainer, args, launch, resolve)
         dry_run = is_dry_run(env)
         for step in steps:
-            if not run_step(step, dry_run):
+            if not run_step(step, trainer, dry_run):
                 return 1
         if command == "search":
             print(f"Search result: {steps[0].output_dir}/attribute_search.json")

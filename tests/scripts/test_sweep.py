@@ -53,7 +53,8 @@ def test_jobs_spread_over_gpus_one_at_a_time(tmp_path, capsys):
 
 def test_a_job_waits_for_its_prerequisite_and_is_not_run_when_it_failed(tmp_path, capsys):
     jobs = [stub_job(tmp_path, "Stage1-ok"), stub_job(tmp_path, "Stage1-bad", status=1),
-            stub_job(tmp_path, "Stage2-ok", after=["Stage1-ok"]), stub_job(tmp_path, "Stage2-bad", after=["Stage1-bad"])]
+            stub_job(tmp_path, "Stage2-ok", after=["Stage1-ok"]),
+            stub_job(tmp_path, "Stage2-bad", after=["Stage1-bad"])]
     statuses = sweep.run_here(list(reversed(jobs)), ["0", "1"], echo=False)
     assert statuses["Stage2-ok"] == 0 and statuses["Stage2-bad"] == "blocked"
     rows = read_record(tmp_path)
@@ -187,3 +188,15 @@ def test_a_refused_group_cancels_the_groups_already_submitted(monkeypatch, tmp_p
         slurm.submit([], {}, str(tmp_path))
     assert cancelled == ["41_0"]
     assert not (tmp_path / slurm.SUBMITTED).exists()
+
+
+def test_an_interrupted_attempts_log_is_set_aside_so_the_rerun_writes_log_txt(tmp_path):
+    job = stub_job(tmp_path, "CoOp-1")
+    os.makedirs(job.output_dir)
+    with open(os.path.join(job.output_dir, "log.txt"), "w") as log:
+        log.write("epoch [1/40] interrupted\n")
+    assert run_job(job) == 0
+    logs = sorted(name for name in os.listdir(job.output_dir) if name.startswith("log.txt"))
+    assert len(logs) == 2 and logs[0] == "log.txt" and logs[1].startswith("log.txt-")
+    assert open(os.path.join(job.output_dir, logs[1])).read() == "epoch [1/40] interrupted\n"
+    assert "* accuracy: 50.0%" in open(os.path.join(job.output_dir, "log.txt")).read()
