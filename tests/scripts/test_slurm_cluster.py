@@ -61,15 +61,24 @@ def workspace(tmp_path_factory, tiny_vit_checkpoint):
     return {"root": root, "data": caltech.root, "backbone": tiny_vit_checkpoint, "descriptions": str(descriptions)}
 
 
-def sweep(workspace, output, extra_opts, *argv, check=True):
+def start_sweep(workspace, output, extra_opts, *argv):
     env = {key: value for key, value in os.environ.items() if key not in ("DRY_RUN", "SETTINGS_FILE")}
     env.update(DATA=workspace["data"], BACKBONE=workspace["backbone"], OUTPUT_ROOT=str(workspace["root"] / output),
                EXTRA_OPTS=extra_opts, OMP_NUM_THREADS="1")
-    result = subprocess.run([sys.executable, os.path.join(REPO_ROOT, "scripts", "sweep.py"), *argv], env=env,
-                            capture_output=True, text=True, timeout=300)
+    return subprocess.Popen([sys.executable, os.path.join(REPO_ROOT, "scripts", "sweep.py"), *argv], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process, check=True):
+    stdout, stderr = process.communicate(timeout=300)
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     if check:
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     return result
+
+
+def sweep(workspace, output, extra_opts, *argv, check=True):
+    return finish(start_sweep(workspace, output, extra_opts, *argv), check)
 
 
 def submitted(result):
@@ -112,10 +121,12 @@ def finished_sweeps(slurm_cluster, workspace):
                    "TRAINER.ANCHOROPT.MAX_TEMPLATE_LENGTH 2 TRAINER.ANCHOROPT.N_CTX 2")
     anchors = sweep(workspace, "anchor", anchor_opts, "--trainers", "CoOp_AnchorOPT", "CoOp_Pretrain_Anchor",
                     "--datasets", "caltech101", "--seeds", "1", *RESOURCES)
+    references = [start_sweep(workspace, "reference", long_opts, *long_run[:6], "--executor", "local", "--no-table"),
+                  start_sweep(workspace, "ddp_reference", DDP_OPTS, *DDP_RUN, "--executor", "local", "--no-table")]
     ids = submitted(requeued) + submitted(distributed) + submitted(coop) + submitted(anchors)
     wait_for(lambda: not any(line.split()[0] in ids for line in queue().splitlines()), 400, "the Slurm jobs")
-    sweep(workspace, "reference", long_opts, *long_run[:6], "--executor", "local", "--no-table")
-    sweep(workspace, "ddp_reference", DDP_OPTS, *DDP_RUN, "--executor", "local", "--no-table")
+    for reference in references:
+        finish(reference)
     return {"job": job_id}
 
 
