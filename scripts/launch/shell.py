@@ -10,18 +10,16 @@ finished runs are skipped; the output goes to the terminal and <run>/sweep.log. 
 stderr, exit status 1.
 """
 import os
-import re
 import sys
 
 from scripts.launch.environment import (SettingsResolver, enter_repository, is_dry_run,
                                         launch_from_environment)
 from scripts.launch.execute import run_job
-from scripts.launch.runs import (XD_SCOPE, ZERO_SHOT_SPLITS, Job, expand_xd_targets, require_trainable,
-                                 run_finished)
-from scripts.launch.settings import REPO_ROOT, SettingsError
+from scripts.launch.runs import (XD_GROUPS, XD_SCOPE, ZERO_SHOT_SPLITS, Job, expand_xd_targets,
+                                 require_trainable, run_finished)
+from scripts.launch.settings import REPO_ROOT, SettingsError, check_choice, known_datasets
 
 DEFAULT_SEEDS = ("1", "2", "3")
-DATASET_STEM = re.compile(r"^[a-z0-9_]+$")
 
 
 def parse_seeds(words):
@@ -31,12 +29,10 @@ def parse_seeds(words):
     return [int(seed) for seed in words] or [int(seed) for seed in DEFAULT_SEEDS]
 
 
-def require_dataset(name):
+def require_dataset(name, groups=()):
     if not name:
         raise SettingsError("missing dataset argument (a config stem such as dtd; see configs/datasets/)")
-    if not DATASET_STEM.match(name):
-        raise SettingsError(f"dataset must be a config stem such as dtd or oxford_pets, got '{name}'")
-    return name
+    return check_choice("dataset", name, known_datasets() + list(groups))
 
 
 def run_step(step, trainer, dry_run):
@@ -71,7 +67,7 @@ def steps_of(command, trainer, args, launch, resolve):
         return [launch.xd_train(settings, seed) for seed in parse_seeds(args)]
     if command == "xd_test":
         settings = require_trainable(resolve(trainer, XD_SCOPE))
-        targets = expand_xd_targets(require_dataset(args[0] if args else ""))
+        targets = expand_xd_targets(require_dataset(args[0] if args else "", XD_GROUPS))
         seeds = parse_seeds(args[1:])
         return [launch.xd_test(settings, target, seed) for target in targets for seed in seeds]
     if command == "zero_shot":

@@ -168,3 +168,10 @@ def test_sweep_finds_plug_in_settings_and_trains_as_the_method_script(trainer, s
     sweep = _run("base2new.sh", trainer, "dtd", "1", tmp_path=tmp_path)
     assert sweep.returncode == 0, sweep.stderr
     assert _commands(sweep)[0] == _commands(_run(script, "dtd", "1", tmp_path=tmp_path))[0]
+
+
+def test_unknown_dataset_names_the_valid_ones(tmp_path):
+    result = _run("maple/xd_test.sh", "imagenet_b", "1", tmp_path=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: unknown dataset 'imagenet_b' (valid: caltech101, ")
+    assert result.stderr.rstrip().endswith("ucf101, xd, dg, all)")
