@@ -27,7 +27,8 @@ from scripts.launch.environment import (SettingsResolver, enter_repository, is_d
 from scripts.launch.execute import job_state, run_job  # noqa: E402
 from scripts.launch.runs import (BASE_TO_NOVEL_DATASETS, FEATURE_CACHE_OPTION, PROTOCOLS, XD_GROUPS,  # noqa: E402
                                  run_finished, sweep_jobs)
-from scripts.launch.settings import SettingsError, check_choice, known_datasets, known_trainers  # noqa: E402
+from scripts.launch.settings import (REPO_ROOT, SettingsError, check_choice, known_datasets,  # noqa: E402
+                                     known_trainers)
 
 EXECUTORS = ("local", "gpus", "slurm")
 
@@ -204,9 +205,10 @@ def main(args, env=None):
         datasets = expand_datasets(args.datasets, args.protocol)
         resources = slurm_resources(args) if args.executor == "slurm" else {}
         output_root = env.get("OUTPUT_ROOT") or "output"
-        cache = "" if args.no_feature_cache else (args.feature_cache or os.path.join(output_root, "feature_cache"))
+        cache = os.path.abspath(args.feature_cache) if args.feature_cache else os.path.join(
+            REPO_ROOT, output_root, "feature_cache")  # OUTPUT_ROOT is relative to the repository
         launch = launch_from_environment(env, args.data,
-                                         (FEATURE_CACHE_OPTION, os.path.abspath(cache)) if cache else ())
+                                         () if args.no_feature_cache else (FEATURE_CACHE_OPTION, cache))
         enter_repository()
         resolver = SettingsResolver(env, launch.extra_opts)
         jobs = sweep_jobs(launch, args.trainers, datasets, args.seeds, args.protocol, resolver,

@@ -200,3 +200,15 @@ def test_an_interrupted_attempts_log_is_set_aside_so_the_rerun_writes_log_txt(tm
     assert len(logs) == 2 and logs[0] == "log.txt" and logs[1].startswith("log.txt-")
     assert open(os.path.join(job.output_dir, logs[1])).read() == "epoch [1/40] interrupted\n"
     assert "* accuracy: 50.0%" in open(os.path.join(job.output_dir, "log.txt")).read()
+
+
+def test_default_feature_cache_lies_under_the_output_root_of_the_repository(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    environment = {key: value for key, value in os.environ.items() if key not in ("SETTINGS_FILE", "EXTRA_OPTS",
+                                                                                 "OUTPUT_ROOT")}
+    environment.update(DATA="/datasets", OUTPUT_ROOT="runs")
+    args = sweep.build_parser().parse_args(["--trainers", "CoOp", "--datasets", "dtd", "--seeds", "1", "--dry-run",
+                                            "--no-table"])
+    assert sweep.main(args, environment) == 0
+    repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert f"{FEATURE_CACHE_OPTION} {repository}/runs/feature_cache" in capsys.readouterr().out
