@@ -110,7 +110,7 @@ def describe(jobs, parameters, output_root):
         dependency = f"afterok:<{' '.join(after)}>" if after else ""
         kind = f"array of {len(members)}" if len(members) > 1 else "1 job"
         lines.append(f"sbatch ({kind}) {' '.join(sbatch_flags(parameters, dependency))} "
-                     f"--output={output_root}/{LOG_FOLDER}/%A_%a.out")
+                     f"(Slurm logs: {output_root}/{LOG_FOLDER}/<job id>/)")
         for job in members:
             lines.append(f"  {job.name}")
             lines += [f"    {step.text}" for step in job.steps]
