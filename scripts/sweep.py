@@ -237,19 +237,30 @@ def main(args, env=None):
     return 0
 
 
+def table_commands(launch, args, jobs):
+    """parse_test_res.py calls for the sweep: the base-to-novel / transfer tables, or for fewshot the
+    original per-experiment report (mean and std over the seed folders) of each trainer x dataset."""
+    if args.protocol == "fewshot":
+        experiments = dict.fromkeys(os.path.dirname(job.output_dir) for job in jobs if job.seed is not None)
+        return [(launch.python, "parse_test_res.py", experiment) for experiment in experiments]
+    trainers = list(dict.fromkeys(job.trainer for job in jobs))
+    trainable = all(job.seed is not None for job in jobs)
+    return [launch.table_command(trainers, args.seeds if trainable else ())]
+
+
 def print_table(launch, args, jobs, dry_run):
     if args.no_table:
         return 0
-    trainers = list(dict.fromkeys(job.trainer for job in jobs))
-    trainable = all(job.seed is not None for job in jobs)
-    command = launch.table_command(trainers, args.seeds if trainable else ())
-    if dry_run:
-        print(shlex.join(command))
-        return 0
-    import subprocess
+    status = 0
+    for command in table_commands(launch, args, jobs):
+        if dry_run:
+            print(shlex.join(command))
+            continue
+        import subprocess
 
-    sys.stdout.flush()
-    return subprocess.call(list(command))
+        sys.stdout.flush()
+        status = subprocess.call(list(command)) or status
+    return status
 
 
 def submit_to_slurm(args, jobs, resources, launch, dry_run):

@@ -119,11 +119,12 @@ def test_xd_protocol_trains_on_imagenet_then_tests_every_target(tmp_path, capsys
 
 def test_fewshot_protocol_trains_on_all_classes_in_its_own_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    status, lines, _ = dry_run(tmp_path, capsys, "--trainers", "CoOp", "--datasets", "eurosat", "--seeds", "1",
-                               "--protocol", "fewshot", "--no-table")
-    (line,) = lines
-    assert status == 0 and "DATASET.SUBSAMPLE_CLASSES all" in line
-    assert f"--output-dir {tmp_path}/out/fewshot/eurosat/CoOp/vit_b16_16shots/" in line
+    status, lines, _ = dry_run(tmp_path, capsys, "--trainers", "CoOp", "--datasets", "eurosat", "--seeds", "1", "2",
+                               "--protocol", "fewshot")
+    experiment = f"{tmp_path}/out/fewshot/eurosat/CoOp/vit_b16_16shots/nctx16_cscFalse_ctpend/CTX_16_epo_200"
+    assert status == 0 and len(lines) == 3 and "DATASET.SUBSAMPLE_CLASSES all" in lines[0]
+    assert f"--output-dir {experiment}/seed1" in lines[0] and f"--output-dir {experiment}/seed2" in lines[1]
+    assert lines[2] == f"python parse_test_res.py {experiment}"  # the original report: mean and std over seeds
 
 
 @pytest.mark.parametrize("argv, message", [
