@@ -213,3 +213,19 @@ def test_default_feature_cache_lies_under_the_output_root_of_the_repository(tmp_
     assert sweep.main(args, environment) == 0
     repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert f"{FEATURE_CACHE_OPTION} {repository}/runs/feature_cache" in capsys.readouterr().out
+
+
+def test_wait_returns_once_no_submitted_job_is_queued(monkeypatch):
+    from scripts.launch import slurm
+
+    snapshots = iter([{"5_0": "RUNNING", "5_1": "PENDING"}, {"5_1": "RUNNING", "9": "RUNNING"}, {"9": "RUNNING"}])
+    monkeypatch.setattr(slurm, "queue_states", lambda: next(snapshots))
+    slurm.wait({"a": "5_0", "b": "5_1"}, poll_seconds=0)
+    assert next(snapshots, None) is None
+
+
+def test_pending_array_ranges_expand_to_their_tasks():
+    from scripts.launch.slurm import array_task_ids
+
+    assert array_task_ids("12_[0-2,5%4]") == ["12_0", "12_1", "12_2", "12_5"]
+    assert array_task_ids("12_3") == ["12_3"] and array_task_ids("40") == ["40"]
