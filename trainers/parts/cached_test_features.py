@@ -11,7 +11,7 @@ from .feature_cache import FeatureBatches, ImageFeatureCache, cache_key, tensor_
 def add_feature_cache_keys(cfg):
     feature_cache = section(cfg.TRAINER, "FEATURE_CACHE")
     # Folder of test-set image features shared by seeds, methods and runs ("" = off: encode every
-    # evaluation); defaults to $CLIP_FEATURE_CACHE, which scripts/sweep.py sets for all its jobs
+    # evaluation); defaults to $CLIP_FEATURE_CACHE (scripts/sweep.py passes this key to all its jobs instead)
     feature_cache.DIR = os.environ.get("CLIP_FEATURE_CACHE", "")
     # Class text features encoded once per evaluation when prompts do not depend on the image
     # (False = once per test batch, as the original code does)
