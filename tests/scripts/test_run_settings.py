@@ -2,7 +2,8 @@
 
 tests/scripts/fixtures/conf_dry_runs.json holds the DRY_RUN output of the .conf-era scripts (every
 trainer on every dataset through base2new.sh, every method script, stage I, the attribute search,
-zero-shot, and the environment overrides). Each call is replayed in-process through the launcher the
+zero-shot, and the environment overrides; KgCoOp and PromptSRC with their _ATP / _AnchorOPT pairings were
+recorded from their own branches before those branches' settings were converted). Each call is replayed in-process through the launcher the
 wrapper script names, and the commands are compared word for word.
 """
 import json
