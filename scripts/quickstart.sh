@@ -10,14 +10,15 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 dataset=${1:-eurosat}
-require_dataset "$dataset"
 export DATA=${DATA:-$PWD/data}
 export BACKBONE=${BACKBONE:-ViT-B/16}
 SEED=${SEED:-1}
 DESCRIPTIONS_DIR=$(realpath -m -- "${DESCRIPTIONS_DIR:-$REPO_ROOT/templates}")
-require_data_root
 export EXTRA_OPTS="${EXTRA_OPTS:-} TRAINER.ANCHOROPT.DESCRIPTIONS_ROOT $DESCRIPTIONS_DIR"
-read_extra_opts
+# Stage II's anchor, where the launcher's own stage-I run leaves it; asking first also checks the dataset
+# name, DATA, BACKBONE and EXTRA_OPTS before anything is fetched.
+anchor=$(PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m scripts.launch.anchor CoOp_AnchorOPT \
+    "$dataset" "$SEED")
 
 echo "== fetch and check"
 if [[ $BACKBONE =~ ^(RN|ViT-) ]]; then
@@ -33,11 +34,6 @@ done
 
 echo "== CoOp_AnchorOPT stage I (anchor pre-training)"
 run_command bash "$SCRIPTS_DIR/anchoropt/anchor_pretrain.sh" "$dataset" "$SEED"
-SETTINGS_FILE=$REPO_ROOT/configs/anchoropt/CoOp_Pretrain_Anchor.conf use_trainer CoOp_Pretrain_Anchor
-load_settings "$dataset"
-stage_one_dir=$(base_to_novel_train_dir "$dataset" "$SEED")
-[[ $stage_one_dir == /* ]] || stage_one_dir=$REPO_ROOT/$stage_one_dir
-anchor=$stage_one_dir/anchor_prompt_learner/model.pth.tar-$EPOCHS
 
 echo "== CoOp_AnchorOPT stage II (anchor: $anchor)"
 EXTRA_OPTS="$EXTRA_OPTS TRAINER.ANCHOROPT.ANCHOR_PATH $anchor" \

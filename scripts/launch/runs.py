@@ -112,6 +112,11 @@ class Launch:
     def xd_eval_dir(self, settings, target, seed):
         return f"{self.output_root}/evaluation/{settings.trainer}/{self.run_folder(settings)}/{target}/seed{seed}"
 
+    def anchor_file(self, settings, dataset, seed):
+        """The anchor a stage-I run (anchor pre-training) of `dataset` and `seed` leaves for stage II."""
+        return os.path.join(self.base_to_novel_dir(settings, dataset, seed),
+                            ANCHOR_FILE.format(epochs=settings.epochs))
+
     def zero_shot_dir(self, settings, dataset, split):
         suffix = "" if split == "all" else f"_{split}"
         return f"{self.output_root}/{settings.trainer}/{settings.config_name}/{dataset}/test{suffix}"
@@ -202,9 +207,7 @@ def sweep_jobs(launch, trainers, datasets, seeds, protocol, resolve, anchor_sour
                 after, job_opts = (), ()
                 source = anchor_sources.get(trainer)
                 if source:
-                    anchor_settings = resolve(source, dataset)
-                    anchor = os.path.join(launch.base_to_novel_dir(anchor_settings, dataset, seed),
-                                          ANCHOR_FILE.format(epochs=anchor_settings.epochs))
+                    anchor = launch.anchor_file(resolve(source, dataset), dataset, seed)
                     after, job_opts = (f"{source}/{dataset}/seed{seed}",), (ANCHOR_OPTION, anchor)
                 steps = [launch.base_to_novel_train(settings, dataset, seed, job_opts),
                          launch.base_to_novel_test(settings, dataset, seed, job_opts)]
