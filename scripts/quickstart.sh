@@ -9,6 +9,8 @@
 # DESCRIPTIONS_DIR (default templates, TRAINER.ANCHOROPT.DESCRIPTIONS_ROOT), EXTRA_OPTS (see scripts/README.md).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
+# Run from anywhere: the modules are found through PYTHONPATH, relative paths stay the caller's.
+export PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 dataset=${1:-eurosat}
 export DATA=${DATA:-$PWD/data}
 export BACKBONE=${BACKBONE:-ViT-B/16}
@@ -17,8 +19,7 @@ DESCRIPTIONS_DIR=$(realpath -m -- "${DESCRIPTIONS_DIR:-$REPO_ROOT/templates}")
 export EXTRA_OPTS="${EXTRA_OPTS:-} TRAINER.ANCHOROPT.DESCRIPTIONS_ROOT $DESCRIPTIONS_DIR"
 # Stage II's anchor, where the launcher's own stage-I run leaves it; asking first also checks the dataset
 # name, DATA, BACKBONE and EXTRA_OPTS before anything is fetched.
-anchor=$(PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m scripts.launch.anchor CoOp_AnchorOPT \
-    "$dataset" "$SEED")
+anchor=$("$PYTHON" -m scripts.launch.anchor CoOp_AnchorOPT "$dataset" "$SEED")
 
 echo "== fetch and check"
 if [[ $BACKBONE =~ ^(RN|ViT-) ]]; then

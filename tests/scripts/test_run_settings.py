@@ -1,4 +1,4 @@
-"""configs/runs/*.yaml give the same train.py command lines as the .conf files they replaced.
+"""configs/runs/*.yaml give the same train.py command lines as the bash settings files they replaced.
 
 tests/scripts/fixtures/conf_dry_runs.json holds the DRY_RUN output of the .conf-era scripts (every
 trainer on every dataset through base2new.sh, every method script, stage I, the attribute search,

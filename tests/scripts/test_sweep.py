@@ -5,8 +5,10 @@ import sys
 import pytest
 
 from scripts import sweep
+from scripts.launch.anchor import stage_one_anchor
 from scripts.launch.execute import job_state, run_job
 from scripts.launch.runs import ANCHOR_OPTION, FEATURE_CACHE_OPTION, Job, Step
+from scripts.launch.settings import SettingsError
 
 # Stands in for train.py: records its GPU and running time, then finishes the run (a test accuracy in
 # log.txt) or fails with the given status.
@@ -105,6 +107,17 @@ def test_stage_one_runs_first_and_hands_its_anchor_to_stage_two(tmp_path, capsys
     assert all(f"{FEATURE_CACHE_OPTION} {tmp_path}/out/feature_cache" in line for line in lines[:4])
     assert lines[4] == (f"python parse_test_res.py {tmp_path}/out --table --trainer CoOp_Pretrain_Anchor "
                         "--trainer CoOp_AnchorOPT --seeds 2")
+
+    environment = dict(os.environ, DATA="/datasets", OUTPUT_ROOT=str(tmp_path / "out"))
+    assert stage_one_anchor("CoOp_AnchorOPT", "dtd", "2", environment) == anchor  # what quickstart.sh passes
+
+
+def test_stage_one_anchor_of_a_trainer_without_one_or_of_an_unknown_dataset_is_an_error():
+    environment = dict(os.environ, DATA="/datasets")
+    with pytest.raises(SettingsError, match=r"^CoOp reads no stage-I anchor \(its settings name no anchor_from\)$"):
+        stage_one_anchor("CoOp", "dtd", "1", environment)
+    with pytest.raises(SettingsError, match=r"^unknown dataset 'dtdd' \(valid: caltech101, dtd,"):
+        stage_one_anchor("KgCoOp_AnchorOPT", "dtdd", "1", environment)
 
 
 def test_xd_protocol_trains_on_imagenet_then_tests_every_target(tmp_path, capsys, monkeypatch):
