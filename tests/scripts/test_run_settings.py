@@ -1,10 +1,10 @@
 """configs/runs/*.yaml give the same train.py command lines as the bash settings files they replaced.
 
-tests/scripts/fixtures/conf_dry_runs.json holds the DRY_RUN output of the .conf-era scripts (every
+tests/scripts/fixtures/conf_dry_runs.json holds the DRY_RUN output of the bash-settings-era scripts (every
 trainer on every dataset through base2new.sh, every method script, stage I, the attribute search,
 zero-shot, and the environment overrides; KgCoOp and PromptSRC with their _ATP / _AnchorOPT pairings were
-recorded from their own branches before those branches' settings were converted). Each call is replayed in-process through the launcher the
-wrapper script names, and the commands are compared word for word.
+recorded on their own branches before conversion). Each call is replayed in-process through the launcher
+the wrapper script names, and the commands are compared word for word.
 """
 import json
 import os
