@@ -19,7 +19,7 @@ DESCRIPTIONS_DIR=$(realpath -m -- "${DESCRIPTIONS_DIR:-$REPO_ROOT/templates}")
 export EXTRA_OPTS="${EXTRA_OPTS:-} TRAINER.ANCHOROPT.DESCRIPTIONS_ROOT $DESCRIPTIONS_DIR"
 # Stage II's anchor, where the launcher's own stage-I run leaves it; asking first also checks the dataset
 # name, DATA, BACKBONE and EXTRA_OPTS before anything is fetched.
-anchor=$("$PYTHON" -m scripts.launch.anchor CoOp_AnchorOPT "$dataset" "$SEED")
+anchor=$("$PYTHON" -m scripts.launch.shell anchor CoOp_AnchorOPT "$dataset" "$SEED")
 
 echo "== fetch and check"
 if [[ $BACKBONE =~ ^(RN|ViT-) ]]; then

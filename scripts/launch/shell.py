@@ -8,6 +8,10 @@ xd_test TRAINER TARGET|xd|dg|all [SEED ...], zero_shot TRAINER DATASET [base|new
 search TRAINER DATASET [SEED] (the ATPrompt attribute search). DRY_RUN=1 prints the train.py commands;
 finished runs are skipped; the output goes to the terminal and <run>/sweep.log. Errors are one line on
 stderr, exit status 1.
+
+`anchor STAGE_II_TRAINER DATASET SEED` runs nothing: it prints the stage-I anchor file that stage II reads,
+the one scripts/sweep.py passes as TRAINER.ANCHOROPT.ANCHOR_PATH when both stages are in one sweep (for
+scripts that run the two stages one after the other, as scripts/quickstart.sh does).
 """
 import os
 import sys
@@ -52,6 +56,18 @@ def run_step(step, trainer, dry_run):
     return run_job(Job(step.output_dir, trainer, [step]), echo=True) == 0
 
 
+def stage_one_anchor(trainer, args, launch, resolve):
+    """Absolute path of the anchor that the `anchor_from` run of the same dataset and seed leaves."""
+    if len(args) != 2:
+        raise SettingsError("usage: python -m scripts.launch.shell anchor STAGE_II_TRAINER DATASET SEED")
+    source = resolve.trainer(trainer).anchor_from
+    if not source:
+        raise SettingsError(f"{trainer} reads no stage-I anchor (its settings name no anchor_from)")
+    dataset = require_dataset(args[0])
+    (seed,) = parse_seeds(args[1:])
+    return os.path.join(REPO_ROOT, launch.anchor_file(require_trainable(resolve(source, dataset)), dataset, seed))
+
+
 def steps_of(command, trainer, args, launch, resolve):
     """The train.py steps of one script call."""
     if command in ("base2new_train", "base2new_test", "search"):
@@ -79,7 +95,7 @@ def steps_of(command, trainer, args, launch, resolve):
         settings = resolve(trainer, dataset)
         return [launch.zero_shot(settings, dataset, split) for split in splits]
     raise SettingsError(f"unknown step '{command}' (valid: base2new_train, base2new_test, xd_train, xd_test, "
-                        "zero_shot, search)")
+                        "zero_shot, search, anchor)")
 
 
 def main(argv=None, env=None):
@@ -92,6 +108,9 @@ def main(argv=None, env=None):
         launch = launch_from_environment(env)
         enter_repository()
         resolve = SettingsResolver(env, launch.extra_opts)
+        if command == "anchor":
+            print(stage_one_anchor(trainer, args, launch, resolve))
+            return 0
         steps = steps_of(command, trainer, args, launch, resolve)
         dry_run = is_dry_run(env)
         for step in steps:

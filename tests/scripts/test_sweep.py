@@ -5,10 +5,10 @@ import sys
 import pytest
 
 from scripts import sweep
-from scripts.launch.anchor import stage_one_anchor
+from scripts.launch import shell
 from scripts.launch.execute import job_state, run_job
 from scripts.launch.runs import ANCHOR_OPTION, FEATURE_CACHE_OPTION, Job, Step
-from scripts.launch.settings import SettingsError
+from scripts.launch.settings import REPO_ROOT
 
 # Stands in for train.py: records its GPU and running time, then finishes the run (a test accuracy in
 # log.txt) or fails with the given status.
@@ -109,15 +109,17 @@ def test_stage_one_runs_first_and_hands_its_anchor_to_stage_two(tmp_path, capsys
                         "--trainer CoOp_AnchorOPT --seeds 2")
 
     environment = dict(os.environ, DATA="/datasets", OUTPUT_ROOT=str(tmp_path / "out"))
-    assert stage_one_anchor("CoOp_AnchorOPT", "dtd", "2", environment) == anchor  # what quickstart.sh passes
+    assert shell.main(["anchor", "CoOp_AnchorOPT", "dtd", "2"], environment) == 0  # what quickstart.sh passes
+    assert capsys.readouterr().out == anchor + "\n"
 
 
-def test_stage_one_anchor_of_a_trainer_without_one_or_of_an_unknown_dataset_is_an_error():
+def test_stage_one_anchor_of_a_trainer_without_one_or_of_an_unknown_dataset_is_an_error(capsys, monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
     environment = dict(os.environ, DATA="/datasets")
-    with pytest.raises(SettingsError, match=r"^CoOp reads no stage-I anchor \(its settings name no anchor_from\)$"):
-        stage_one_anchor("CoOp", "dtd", "1", environment)
-    with pytest.raises(SettingsError, match=r"^unknown dataset 'dtdd' \(valid: caltech101, dtd,"):
-        stage_one_anchor("KgCoOp_AnchorOPT", "dtdd", "1", environment)
+    assert shell.main(["anchor", "CoOp", "dtd", "1"], environment) == 1
+    assert capsys.readouterr().err == "error: CoOp reads no stage-I anchor (its settings name no anchor_from)\n"
+    assert shell.main(["anchor", "KgCoOp_AnchorOPT", "dtdd", "1"], environment) == 1
+    assert capsys.readouterr().err.startswith("error: unknown dataset 'dtdd' (valid: caltech101, dtd,")
 
 
 def test_xd_protocol_trains_on_imagenet_then_tests_every_target(tmp_path, capsys, monkeypatch):
