@@ -31,6 +31,7 @@ RECIPES.update({
     "CoCoOp_ATP": atprompt_recipe("CoCoOp", "COCOOP"),
     "MaPLe_ATP": atprompt_recipe("MaPLe", "MAPLE"),
     "DePT_ATP": atprompt_recipe("DePT", "COOP"),
+    "CoOp_AnchorOPT": ("configs/trainers/CoOp/vit_b16.yaml", []),  # its N_CTX and anchor are TRAINER.ANCHOROPT's
 })
 TINY_OPTS = [
     "DATASET.NUM_SHOTS", "2",
