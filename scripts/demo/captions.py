@@ -57,12 +57,15 @@ def mention_subsets(minimum=1):
             for subset in combinations(ATTRIBUTE_KINDS, count)]
 
 
-def caption_variants(spec):
+def caption_variants(spec, max_mentioned=len(ATTRIBUTE_KINDS)):
     """Every pretraining caption of ``spec`` as ``(text, mentioned attribute kinds)``: each non-empty
-    subset of its attributes, said with each name template and with the attribute words."""
+    subset of at most ``max_mentioned`` of its attributes, said with each name template and with the
+    attribute words."""
     attributes = spec.attributes()
     variants = []
     for mentioned in mention_subsets():
+        if len(mentioned) > max_mentioned:
+            continue
         name = partial_name(attributes, mentioned)
         variants += [(template.format(name), mentioned) for template in NAME_TEMPLATES]
         variants += [(text, mentioned) for text in attribute_captions(attributes, mentioned)]
