@@ -28,12 +28,13 @@ def test_multi_positive_loss_is_clip_loss_for_one_match_per_row():
 
 def test_pretraining_lowers_the_contrastive_loss_and_saves_a_loadable_clip(tmp_path):
     base, _ = base_and_novel(world_classes())
-    settings = PretrainSettings(steps=40, batch_size=32, lr=3e-3, warmup_steps=5, images_per_class=4)
+    settings = PretrainSettings(steps=40, batch_size=32, lr=3e-3, warmup_steps=5, images_per_class=4,
+                                full_caption_share=0.5)
     images, positions = render_images(base, settings.images_per_class, 0, "pretrain", SMALL.image_resolution)
     model = SMALL.build(seed=0)
     losses = pretrain(model, base, images, positions, settings, seed=0)
     assert len(losses) == 40
-    assert sum(losses[-5:]) / 5 < 0.9 * sum(losses[:5]) / 5
+    assert sum(losses[-5:]) / 5 < 0.95 * sum(losses[:5]) / 5  # multi-positive targets keep a high floor
 
     path = str(tmp_path / "tiny_clip.pt")
     save_state_dict(model, path)
