@@ -50,7 +50,7 @@ class TinyClipSize:
 
 @dataclass(frozen=True)
 class PretrainSettings:
-    steps: int = 1200
+    steps: int = 750
     batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.05
