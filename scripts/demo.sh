@@ -7,8 +7,8 @@
 #   bash scripts/demo.sh [--output-dir DIR] [--seeds S [S ...]]
 #
 # The world and the tiny CLIP are made once (seed 1), as the papers use one released CLIP; the seeds
-# vary the few-shot draw and the prompts' initial values. One seed takes about 2 min of CPU time on
-# 2 idle cores after the 2 min of preparation; `--seeds 1 2 3` about 8 min in all.
+# vary the few-shot draw and the prompts' initial values. CPU time (user+sys): about 150 s to prepare,
+# then about 60 s per seed; `--seeds 1 2 3` took 327 s in all, i.e. under 3 min on 2 idle cores.
 # Environment: DEMO_OUTPUT (default output/demo; --output-dir wins), DEMO_SEEDS (default 1), PYTHON.
 # Finished steps are skipped on a re-run; delete DIR to start over.
 
@@ -32,6 +32,9 @@ parse_seeds "${GIVEN_SEEDS[@]}"
 WORLD_SEED=1
 DEMO_DIR=$(realpath -m -- "$DEMO_DIR")
 cd "$REPO_ROOT"
+# One thread per process: the models are too small to gain from more, and on a busy machine spare
+# OpenMP threads spin and contend (measured: CoOp steps 30x slower with 2 threads under load).
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 STARTED=$SECONDS
 
 # Step 1: dataset + tiny CLIP (skipped when already there).
@@ -102,4 +105,5 @@ done
 "$PYTHON" -m scripts.demo.report "$RUNS" "$DEMO_DIR/anchor" --seeds "${SEEDS[@]}" --markdown "$DEMO_DIR/results.md" \
     --plot "$DEMO_DIR/base_novel_hm.png"
 echo "Chart: $DEMO_DIR/base_novel_hm.png; table: $DEMO_DIR/results.md; demo wall time: $(( SECONDS - STARTED )) s"
-echo "CPU time of the demo's processes (user, sys): $(times | tail -n 1)"
+echo "CPU time (user, sys) of this shell, then of the demo's processes:"
+times

@@ -49,7 +49,7 @@ def markdown_table(rows, seeds):
 
 def draw_chart(rows, seeds):
     """Grouped bars: one group per metric, one bar per method, std over seeds as error bars."""
-    figure = Figure(figsize=(7.0, 4.5))
+    figure = Figure(figsize=(7.0, 5.0))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     colors = colormaps["tab10"].colors
@@ -60,14 +60,14 @@ def draw_chart(rows, seeds):
         errors = [values[metric][1] or 0.0 for metric in METRICS]
         offsets = positions - 0.4 + width * (index + 0.5)
         axes.bar(offsets, means, width=width, yerr=errors, capsize=3, label=method, color=colors[index % len(colors)])
-        for offset, mean in zip(offsets, means):
-            axes.text(offset, mean + 1, f"{mean:.1f}", ha="center", va="bottom", fontsize=7)
+        for offset, mean, error in zip(offsets, means, errors):
+            axes.text(offset, mean + error + 1, f"{mean:.1f}", ha="center", va="bottom", fontsize=7)
     axes.set_xticks(positions)
     axes.set_xticklabels(METRICS)
     axes.set_ylabel("accuracy (%)")
     axes.set_ylim(0, 100)
     axes.set_title(f"CPU demo, procedural world, base-to-novel (seeds {', '.join(map(str, seeds))})")
-    axes.legend(fontsize=8, ncols=len(rows), loc="upper center")
+    axes.legend(fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.08))
     figure.tight_layout()
     return figure
 
