@@ -40,6 +40,7 @@ RECIPES.update({
     "DePT_ATP": atprompt_recipe("DePT", "COOP"),
     "KgCoOp_ATP": atprompt_recipe("KgCoOp", "COOP"),
     "KgCoOp_AnchorOPT": ("configs/trainers/KgCoOp/vit_b16_ep100_ctxv1.yaml", ["TRAINER.ANCHOROPT.N_CTX", "2"]),
+    "CoOp_AnchorOPT": ("configs/trainers/CoOp/vit_b16.yaml", []),  # its N_CTX and anchor are TRAINER.ANCHOROPT's
 })
 TINY_OPTS = [
     "DATASET.NUM_SHOTS", "2",
