@@ -131,14 +131,16 @@ def segment_masses(weights, labels, pool_index):
 
 @torch.no_grad()
 def prompt_attention(trainer):
-    """[{segment: mean mass over classes}] per text block, for the trainer's current test prompts."""
+    """(segments of the first class's prompt, [{segment: mean mass over classes}] per text block) of the
+    trainer's current test prompts."""
     trainer.set_model_mode("eval")
     embeddings, pool_index = trainer.prompt_learner()
     labels = segment_labels(trainer.prompt_learner, trainer.clip_model, embeddings, pool_index)
     with AttentionRecorder(trainer.clip_model.transformer) as recorder:
         trainer.clip_model.encode_text_embeddings(embeddings, pool_index)
-    return [{segment: float(mass.mean()) for segment, mass in segment_masses(weights, labels, pool_index).items()}
-            for weights in recorder.weights]
+    masses = [{segment: float(mass.mean()) for segment, mass in segment_masses(weights, labels, pool_index).items()}
+              for weights in recorder.weights]
+    return labels[0], masses
 
 
 def evaluation_args(log_path, split, output_dir):
@@ -166,15 +168,28 @@ def trained_trainer(log_path, split):
     return trainer
 
 
-def mean_over(results):
-    """Mean of [[{segment: mass}] per layer] over runs."""
-    return [{segment: sum(run[layer][segment] for run in results) / len(results) for segment in results[0][layer]}
-            for layer in range(len(results[0]))]
+def mean_over(runs):
+    """Mean over runs of [{segment: mass}] per layer; a segment a run's prompt lacks has mass 0 there
+    (AnchorOPT's argmax position matrix may leave the anchor out)."""
+    segments = [s for s in SEGMENTS if any(s in layer for run in runs for layer in run)]
+    return [{s: sum(run[layer].get(s, 0.0) for run in runs) / len(runs) for s in segments}
+            for layer in range(len(runs[0]))]
+
+
+def compact_layout(labels):
+    """"SOT soft×2 anchor class name×3 ..." from one prompt's position labels."""
+    groups = []
+    for label in labels:
+        if groups and groups[-1][0] == label:
+            groups[-1][1] += 1
+        else:
+            groups.append([label, 1])
+    return " ".join(label if count == 1 else f"{label}×{count}" for label, count in groups)
 
 
 def demo_attention(demo_dir, seeds):
-    """{(method, split): [{segment: mass}] per layer}, averaged over `seeds`."""
-    table = {}
+    """({(method, split): [{segment: mass}] per layer, averaged over `seeds`}, {(method, seed): layout})."""
+    table, layouts = {}, {}
     for method in METHODS:
         for split in SPLITS:
             runs = []
@@ -183,9 +198,11 @@ def demo_attention(demo_dir, seeds):
                 if not os.path.isfile(log_path):
                     raise FileNotFoundError(f"Evaluation log not found: {log_path} — run "
                                             f"`bash scripts/demo.sh --output-dir {demo_dir} --seeds {seed}` first")
-                runs.append(prompt_attention(trained_trainer(log_path, split)))
+                labels, masses = prompt_attention(trained_trainer(log_path, split))
+                layouts[method, seed] = compact_layout(labels)
+                runs.append(masses)
             table[method, split] = mean_over(runs)
-    return table
+    return table, layouts
 
 
 def markdown_table(table, last_layers):
@@ -206,13 +223,16 @@ def main(argv=None):
     parser.add_argument("--layers", type=int, default=2, help="how many of the last text blocks to show")
     args = parser.parse_args(argv)
     try:
-        table = demo_attention(args.demo_dir, args.seeds)
+        table, layouts = demo_attention(args.demo_dir, args.seeds)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     seeds = " ".join(map(str, args.seeds))
     print(f"Attention mass of the pooled token per prompt segment (mean over heads and classes; seeds {seeds})")
     print(markdown_table(table, args.layers))
+    print("Test prompts (first class):")
+    for (method, seed), layout in layouts.items():
+        print(f"  {method} seed {seed}: {layout}")
     return 0
 
 
