@@ -5,6 +5,7 @@ from it, with image reading and the image tower disabled, to the parameters it r
 """
 import os
 import signal
+import sys
 
 import pytest
 import torch
@@ -145,3 +146,25 @@ def test_a_killed_writer_leaves_no_entry(tmp_path):
     assert not os.path.exists(cache.path("k"))
     cache.store("k", torch.ones(2, 4), torch.arange(2))
     assert torch.equal(cache.load("k")["features"], torch.ones(2, 4))
+
+
+def test_two_processes_cache_the_views_of_one_process(small_dataset, tiny_vit_checkpoint, tmp_path):  # noqa: F811
+    """Each rank encodes its shard; the stored epoch (dropped items included) is the one-process epoch."""
+    from tests.speed.test_distributed_train_py import run as run_command, train_command
+
+    def cache_entries(launcher, name):
+        cache_dir = tmp_path / f"cache_{name}"
+        command = [*train_command(small_dataset, tiny_vit_checkpoint, tmp_path / name),
+                   "INPUT.TRANSFORMS", "['random_resized_crop', 'random_flip', 'normalize']",
+                   "DATASET.NUM_SHOTS", "3", "OPTIM.MAX_EPOCH", "1", "TEST.NO_TEST", "True",
+                   "DATALOADER.PER_SAMPLE_SEEDS", "True", "TRAINER.FEATURE_CACHE.TRAIN", "True",
+                   "TRAINER.FEATURE_CACHE.DIR", str(cache_dir)]
+        run_command(launcher, command)
+        return {path: torch.load(cache_dir / path) for path in os.listdir(cache_dir)}
+
+    single = cache_entries([sys.executable], "one")
+    double = cache_entries([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"], "two")
+    assert len(single) == 1 and single.keys() == double.keys()
+    (key,) = single
+    assert torch.equal(single[key]["labels"], double[key]["labels"])
+    torch.testing.assert_close(double[key]["features"], single[key]["features"], rtol=0, atol=1e-6)
