@@ -4,7 +4,9 @@
 
 Each job is `bash scripts/base2new.sh TRAINER DATASET SEED` (train on base, test on new) with
 CUDA_VISIBLE_DEVICES set to its GPU; that script skips finished runs, so a re-launched sweep only
-runs what is missing. Jobs share one image-feature cache (CLIP_FEATURE_CACHE) unless --no-feature-cache.
+runs what is missing. Jobs share one image-feature cache (CLIP_FEATURE_CACHE) unless --no-feature-cache;
+with it, every job also draws per-sample augmentation seeds and caches its training views' features, so
+the first method of a (dataset, seed) encodes the training images and the others train from its features.
 Without a GPU the jobs run one after another on the CPU. Each job's output goes to --log-dir.
 """
 import argparse
@@ -46,12 +48,24 @@ def visible_gpus(requested):
     return [str(index) for index in range(torch.cuda.device_count())] or [None]
 
 
+def shared_view_options(feature_cache):
+    """train.py KEY VALUE options that let the jobs of a sweep share training-view features (none without a cache).
+
+    The views then depend on (seed, epoch, item) only, which changes the augmentation stream from the
+    original one; trainers whose image tower is prompted (MaPLe) keep encoding their images.
+    """
+    if not feature_cache:
+        return []
+    return ["DATALOADER.PER_SAMPLE_SEEDS", "True", "TRAINER.FEATURE_CACHE.TRAIN", "True"]
+
+
 def job_environment(gpu, feature_cache):
     env = dict(os.environ)
     if gpu is not None:
         env["CUDA_VISIBLE_DEVICES"] = gpu
     if feature_cache:
         env["CLIP_FEATURE_CACHE"] = feature_cache
+        env["EXTRA_OPTS"] = " ".join([*shared_view_options(feature_cache), env.get("EXTRA_OPTS", "")]).strip()
     return env
 
 
@@ -95,13 +109,16 @@ def build_parser():
     parser.add_argument("--log-dir", default=os.path.join("output", "sweep_logs"))
     parser.add_argument("--feature-cache", default=os.path.join("output", "feature_cache"),
                         help="shared image-feature cache folder")
-    parser.add_argument("--no-feature-cache", action="store_true", help="encode test images in every run")
+    parser.add_argument("--no-feature-cache", action="store_true", help="encode test and training images in every run, with the original augmentation stream")
     return parser
 
 
 def main(args):
     jobs = [Job(*combination) for combination in itertools.product(args.trainers, args.datasets, args.seeds)]
     feature_cache = "" if args.no_feature_cache else os.path.abspath(args.feature_cache)
+    if feature_cache:
+        print(f"Per-sample augmentation seeds and the training-feature cache are on for every job "
+              f"({' '.join(shared_view_options(feature_cache))}; cache {feature_cache}); --no-feature-cache turns them off")
     statuses = run_jobs(jobs, visible_gpus(args.gpus), args.log_dir, feature_cache)
     failed = sorted(name for name, status in statuses.items() if status != 0)
     if failed:

@@ -68,3 +68,17 @@ def test_visible_gpus_follow_cuda_visible_devices(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2, 3")
     assert sweep.visible_gpus(None) == ["2", "3"]
     assert sweep.visible_gpus(["5"]) == ["5"]
+
+
+def test_jobs_share_per_sample_views_and_the_training_cache(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("EXTRA_OPTS", "OPTIM.MAX_EPOCH 2")
+    args = sweep.build_parser().parse_args(["--trainers", "CoOp", "--datasets", "dtd", "--feature-cache", str(tmp_path)])
+    seen = []
+    monkeypatch.setattr(sweep, "run_jobs", lambda jobs, gpus, log_dir, cache: seen.append(cache) or {})
+    assert sweep.main(args) == 0
+    assert "training-feature cache are on" in capsys.readouterr().out
+    env = sweep.job_environment("0", seen[0])
+    assert env["EXTRA_OPTS"] == ("DATALOADER.PER_SAMPLE_SEEDS True TRAINER.FEATURE_CACHE.TRAIN True "
+                                 "OPTIM.MAX_EPOCH 2")  # the user's options last, so they win
+    assert env["CLIP_FEATURE_CACHE"] == str(tmp_path)
+    assert sweep.job_environment("0", "")["EXTRA_OPTS"] == "OPTIM.MAX_EPOCH 2"
