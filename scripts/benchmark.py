@@ -518,7 +518,8 @@ def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--json", default="", help="write the full report here")
-    parser.add_argument("--trainers", nargs="+", default=list(TRAINERS), choices=list(TRAINERS))
+    parser.add_argument("--trainers", nargs="*", default=list(TRAINERS), choices=list(TRAINERS),
+                        help="trainer rows (default: all; none named: the sweep alone)")
     parser.add_argument("--classes", type=int, default=None, help="base classes (default: 4 on CPU, 100 on CUDA)")
     parser.add_argument("--text-classes", type=int, default=32, help="prompts of the text-encoder benchmark")
     parser.add_argument("--memory-classes", type=int, default=1000,
