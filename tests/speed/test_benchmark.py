@@ -58,3 +58,4 @@ def test_sweep_row_trains_the_first_method_cold_and_the_others_from_its_cache(wo
     assert 0 < sweep["mb_per_epoch"] < 0.01  # 4 views x 32 fp32 features and their labels
     assert sweep["ratio"] > 0 and sweep["warm_step_ratio"] > 0
     assert sweep["ratio"] == sweep["original_s"] / sweep["ours_s"]
+    assert all(0 < row["ours_steps_s"] < row["ours_s"] for row in sweep["trainers"].values())
