@@ -109,7 +109,8 @@ def build_parser():
     parser.add_argument("--log-dir", default=os.path.join("output", "sweep_logs"))
     parser.add_argument("--feature-cache", default=os.path.join("output", "feature_cache"),
                         help="shared image-feature cache folder")
-    parser.add_argument("--no-feature-cache", action="store_true", help="encode test and training images in every run, with the original augmentation stream")
+    parser.add_argument("--no-feature-cache", action="store_true",
+                        help="encode test and training images in every run, with the original augmentation stream")
     return parser
 
 

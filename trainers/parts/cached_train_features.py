@@ -10,7 +10,7 @@ import torch
 
 from dassl.config import ConfigError
 from dassl.data import index_loader, set_loader_epoch
-from dassl.engine.distributed import sum_over_ranks
+from dassl.engine.distributed import is_distributed, sum_over_ranks
 from dassl.utils import is_main_process
 
 from ..config import config_extension, config_finalizer, section
@@ -57,9 +57,9 @@ class EpochViews:
 
     def merged_over_ranks(self):
         """Every rank's views (each sees a shard; a padded shard repeats an item with the same features)."""
-        counts = sum_over_ranks(self.seen.float())
-        if torch.equal(counts, self.seen.float()):
+        if not is_distributed():
             return self.features, self.seen
+        counts = sum_over_ranks(self.seen.float())
         total = sum_over_ranks(self.features.float() * self.seen[:, None])
         return (total / counts.clamp(min=1)[:, None]).to(self.features.dtype), counts > 0
 
@@ -93,6 +93,9 @@ class CachedTrainFeatures:
     def training_items(self):
         return self.image_train_loader.dataset.data_source
 
+    def training_labels(self):
+        return torch.tensor([item.label for item in self.training_items])
+
     def training_cache_key(self):
         images = self.image_train_loader.dataset
         return cache_key(self.image_weights_checksum(), self.cfg.DATASET.NAME, "train_x", images.data_source,
@@ -117,7 +120,7 @@ class CachedTrainFeatures:
         self.serving_cached_features = True
 
     def checked_features(self, entry, key):
-        labels = torch.tensor([item.label for item in self.training_items])
+        labels = self.training_labels()
         if len(entry["features"]) != len(labels) or not torch.equal(entry["labels"], labels):
             raise ValueError(f"Training feature cache entry {self.training_cache.path(key)} does not match the "
                              f"{len(labels)} training items; delete it")
@@ -156,6 +159,5 @@ class CachedTrainFeatures:
             views = torch.stack([images[index]["img"] for index in indices]).to(self.device)
             features[indices] = self.encode_training_views(views).cpu()
         if is_main_process():
-            labels = torch.tensor([item.label for item in self.training_items])
-            self.training_cache.store(self.training_cache_key(), features, labels)
+            self.training_cache.store(self.training_cache_key(), features, self.training_labels())
         self.epoch_views = None
