@@ -456,7 +456,7 @@ def folder_bytes(folder):
     return sum(entry.stat().st_size for entry in os.scandir(folder)) if os.path.isdir(folder) else 0
 
 
-def bench_sweep(workspace, names, device, batch_size, epochs, ours_opts):
+def bench_sweep(workspace, names, device, batch_size, epochs, ours_opts, repeats=1):
     """Train `names` one after another on one seed, the original way and ours, interleaved per method so a
     shared machine's load falls on both; ours starts from an empty training-feature cache."""
     cache_dir = os.path.join(workspace.root, "sweep_feature_cache")
@@ -474,6 +474,7 @@ def bench_sweep(workspace, names, device, batch_size, epochs, ours_opts):
         methods[name] = {"original_s": original_s, "ours_s": ours_s, "original_steps_s": original_steps_s,
                          "ours_steps_s": ours_steps_s, "steps": steps, "cache": "cold" if not methods else "warm"}
     warm = [row for row in methods.values() if row["cache"] == "warm"]
+    warm_names = [name for name, row in methods.items() if row["cache"] == "warm"]
     entries = len([entry for entry in os.listdir(cache_dir) if entry.endswith(".pt")])
     return {
         "trainers": methods, "epochs": epochs,
@@ -484,7 +485,29 @@ def bench_sweep(workspace, names, device, batch_size, epochs, ours_opts):
         "warm_step_ratio": ratio(sum(row["original_steps_s"] for row in warm), sum(row["ours_steps_s"] for row in warm)),
         "cache_entries": entries,
         "mb_per_epoch": folder_bytes(cache_dir) / 2 ** 20 / max(entries, 1),
+        "warm_step_alternating": warm_names and bench_warm_step(workspace, warm_names[0], device, batch_size, repeats),
     }
+
+
+def bench_warm_step(workspace, name, device, batch_size, repeats):
+    """One step of `name` the original way (its batch loaded, then stepped with the images) against one
+    warm step (the batch's view features in, text side only), fastest of `repeats` alternating rounds:
+    the sweep's per-method timings are single passes, which a shared machine's load can swing."""
+    original = build_trainer(workspace, name, device, batch_size, [*ORIGINAL_OPTS, *precision_opts(ORIGINAL_PRECISION)])
+    ours = build_trainer(workspace, name, device, batch_size, [])
+    batch = next(iter(original.train_loader_x))
+    with torch.no_grad():
+        features = ours.encode_image_tower(batch["img"].to(device))
+    original_step, loading = fixed_batch_step(original), lambda: next(iter(original.train_loader_x))
+    warm_batch = {"img": features, "label": batch["label"]}
+    prepare_training(ours)
+    ours.serving_cached_features = True
+    probe = Probe(device)
+    original_s, loading_s, warm_s = fastest([lambda: probe.time(quiet(original_step)), lambda: probe.time(loading),
+                                             lambda: probe.time(quiet(lambda: ours.forward_backward(warm_batch)))],
+                                            repeats)
+    return {"trainer": name, "original_s": original_s, "loading_s": loading_s, "warm_s": warm_s,
+            "ratio": ratio(original_s + loading_s, warm_s)}
 
 
 def format_ratio(value):
@@ -521,6 +544,10 @@ def print_sweep(sweep):
           f"{sweep['original_s']:.1f} s, ours {sweep['ours_s']:.1f} s ({format_ratio(sweep['ratio'])}); "
           f"warm methods per step {format_ratio(sweep['warm_step_ratio'])}; "
           f"cache {sweep['mb_per_epoch']:.2f} MB per dataset-seed-epoch")
+    step = sweep["warm_step_alternating"]
+    if step:
+        print(f"  one {step['trainer']} step, fastest of alternating rounds: original {step['original_s']:.2f} s "
+              f"+ loading {step['loading_s']:.2f} s, warm {step['warm_s']:.2f} s ({format_ratio(step['ratio'])})")
     for name, row in sweep["trainers"].items():
         print(f"  {name:<18} {row['cache']:<5} {row['steps']:>4} steps  original {row['original_s']:8.1f} s  "
               f"ours {row['ours_s']:7.1f} s  {format_ratio(ratio(row['original_s'], row['ours_s'])):>8}  per step "
@@ -571,7 +598,7 @@ def main(args):
             report["trainers"][name] = bench_trainer(workspace, name, device, batch_size, repeats, ours_opts)
         if args.sweep is not None:
             report["sweep"] = bench_sweep(workspace, args.sweep or SWEEP_TRAINERS, device, batch_size,
-                                          args.sweep_epochs, ours_opts)
+                                          args.sweep_epochs, ours_opts, repeats)
     print_table(report)
     if args.json:
         with tempfile.NamedTemporaryFile("w", dir=os.path.dirname(os.path.abspath(args.json)), delete=False) as f:

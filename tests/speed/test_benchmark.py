@@ -59,3 +59,6 @@ def test_sweep_row_trains_the_first_method_cold_and_the_others_from_its_cache(wo
     assert sweep["ratio"] > 0 and sweep["warm_step_ratio"] > 0
     assert sweep["ratio"] == sweep["original_s"] / sweep["ours_s"]
     assert all(0 < row["ours_steps_s"] < row["ours_s"] for row in sweep["trainers"].values())
+    benchmark.print_sweep(sweep)
+    step = sweep["warm_step_alternating"]
+    assert step["trainer"] == "DePT_ATP" and step["ratio"] == (step["original_s"] + step["loading_s"]) / step["warm_s"]
