@@ -4,6 +4,7 @@ from typing import Mapping, Optional
 import torch
 from torch import nn
 
+from .design import check_against_model, parse_design
 from .model import CLIP
 
 # Bookkeeping entries of the TorchScript checkpoints that are not module parameters.
@@ -70,14 +71,24 @@ def convert_weights(model: nn.Module) -> None:
 def build_model(state_dict: Mapping[str, torch.Tensor], design_details: Optional[dict] = None) -> CLIP:
     """The fp16 CLIP of an OpenAI state dict, in eval mode.
 
-    `design_details` is accepted for upstream call compatibility only: prompts are passed at
-    forward time (see `clip.prompt_hooks`), so one model serves every method.
+    `design_details` (upstream's MaPLe-family protocol, see `clip.design`): None or trainer CoOp/CoCoOp
+    give OpenAI's CLIP; MaPLe accepts `[x, deep_prompts, counter]` in its towers; IVLP/VPT create
+    learnable deep prompts (`VPT`, `VPT_shallow`, fp32, random) inside the towers. Anything else raises.
     """
+    design = parse_design(design_details)
     weights = {key: value for key, value in state_dict.items() if key not in NON_PARAMETER_KEYS}
-    model = CLIP(**infer_config(weights))
+    config = infer_config(weights)
+    check_against_model(design, config["vision_layers"], config["transformer_layers"])
+    model = CLIP(**config, design=design)
     convert_weights(model)
     missing, unexpected = model.load_state_dict(weights, strict=False)
+    missing = [key for key in missing if not is_owned_prompt(key)]
     if missing or unexpected:
         raise ValueError(f"Checkpoint does not match the CLIP layout: missing keys {sorted(missing)[:5]}, "
                          f"unexpected keys {sorted(unexpected)[:5]}; is it an OpenAI CLIP state dict?")
     return model.eval()
+
+
+def is_owned_prompt(key: str) -> bool:
+    """IVLP/VPT prompts are created by the model, not read from OpenAI's checkpoints."""
+    return key.rsplit(".", 1)[-1] in ("VPT", "VPT_shallow")

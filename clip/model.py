@@ -2,9 +2,11 @@
 
 Module names, construction order and random initialisation follow OpenAI's release so that the
 official state-dict keys load unchanged and building a model consumes the torch RNG exactly as the
-reference does. Transformers take and return batch-first tensors but run their blocks sequence-first
-on the same memory layouts as the reference, so fp16 results match it bit for bit (half-precision
-kernels round differently on other layouts).
+reference does. Transformers take and return sequence-first tensors, as OpenAI's and upstream's
+trainers call them, on the same memory layouts as the reference, so fp16 results match it bit for bit
+(half-precision kernels round differently on other layouts); the encoders take batch-first input.
+Prompt hooks see batch-first views. `design_details` (see `clip.design`) adds upstream's
+MaPLe-family prompt protocols on the same blocks.
 """
 import math
 from collections import OrderedDict
@@ -13,6 +15,9 @@ from typing import Callable, Optional, Sequence, Union
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .design import PromptDesign
+from .prompt_hooks import ReplaceTokens
 
 BlockHook = Callable[[int, torch.Tensor], torch.Tensor]
 
@@ -29,8 +34,16 @@ class QuickGELU(nn.Module):
         return x * torch.sigmoid(1.702 * x)
 
 
+def learnable_prompt(tokens: int, width: int) -> nn.Parameter:
+    """IVLP/VPT prompt owned by the model: normal(0, 0.02), fp32 (created before the fp16 conversion)."""
+    return nn.Parameter(nn.init.normal_(torch.empty(tokens, width), std=0.02))
+
+
 class ResidualAttentionBlock(nn.Module):
-    def __init__(self, width: int, heads: int):
+    """OpenAI's block; with `prompt_tokens` it owns IVLP's deep prompt `VPT_shallow` [n, width], which
+    its transformer writes into the block's input through the block hook (drawn last, as upstream)."""
+
+    def __init__(self, width: int, heads: int, prompt_tokens: int = 0):
         super().__init__()
         self.attn = nn.MultiheadAttention(width, heads)
         self.ln_1 = LayerNorm(width)
@@ -40,6 +53,8 @@ class ResidualAttentionBlock(nn.Module):
             ("c_proj", nn.Linear(width * 4, width)),
         ]))
         self.ln_2 = LayerNorm(width)
+        if prompt_tokens:
+            self.VPT_shallow = learnable_prompt(prompt_tokens, width)
 
     def forward(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         normed = self.ln_1(x)
@@ -72,36 +87,84 @@ class ResidualAttentionBlock(nn.Module):
 
 
 class Transformer(nn.Module):
-    """A stack of residual blocks on batch-first [N, L, D]; `block_hook(i, x)` may rewrite the input of block i.
+    """A stack of residual blocks on sequence-first [L, N, D], as OpenAI's and upstream's trainers call it.
 
-    Blocks run on the sequence-first view, as in the reference; a hook sees the batch-first view and
-    what it writes is laid out sequence-first again, as the reference's MaPLe blocks concatenate.
+    `causal` (the text tower) applies the causal mask. `block_hook(i, x)` may rewrite the input of
+    block i (it sees the batch-first view; what it writes is laid out sequence-first again, as the
+    reference's MaPLe blocks concatenate). Blocks 1..prompt_depth-1 own IVLP deep prompts of
+    `prompt_tokens` rows, written by `own_prompt_hook` unless the caller says otherwise. MaPLe's call
+    shape `[x, deep_prompts, counter]` is accepted and answered in kind.
     """
 
-    def __init__(self, width: int, layers: int, heads: int):
+    def __init__(self, width: int, layers: int, heads: int, causal: bool = False,
+                 prompt_tokens: int = 0, prompt_depth: int = 0, maple_length: int = 0):
         super().__init__()
         self.width = width
         self.layers = layers
-        self.resblocks = nn.Sequential(*[ResidualAttentionBlock(width, heads) for _ in range(layers)])
+        self.causal = causal
+        self.maple_length = maple_length
+        self.resblocks = nn.Sequential(*[
+            ResidualAttentionBlock(width, heads, prompt_tokens if 1 <= index < prompt_depth else 0)
+            for index in range(layers)])
 
-    def forward(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None,
-                block_hook: Optional[BlockHook] = None) -> torch.Tensor:
+    @property
+    def prompt_start(self) -> int:
+        """Deep prompts overwrite positions 1.. of text (after SOT) and the last tokens of images."""
+        return 1 if self.causal else -self.prompt_rows
+
+    @property
+    def prompt_rows(self) -> int:
+        owned = self.owned_prompts()
+        return owned[0].shape[0] if owned else 0
+
+    def owned_prompts(self):
+        """The blocks' own deep prompts (IVLP/VPT), block 1 first; empty for a plain or MaPLe model."""
+        return [block.VPT_shallow for block in self.resblocks if hasattr(block, "VPT_shallow")]
+
+    def own_prompt_hook(self) -> Optional[ReplaceTokens]:
+        owned = self.owned_prompts()
+        return ReplaceTokens(self.prompt_start, owned) if owned else None
+
+    def resolve_hook(self, block_hook: Optional[BlockHook], own_prompts: bool) -> Optional[BlockHook]:
+        """The caller's hook or the blocks' own prompts; both at once would be ambiguous."""
+        owned = self.own_prompt_hook() if own_prompts else None
+        if block_hook is not None and owned is not None:
+            raise ValueError("This transformer's blocks own deep prompts (design_details IVLP/VPT): pass "
+                             "own_prompts=False to write them (or others) with your own block_hook")
+        return owned if block_hook is None else block_hook
+
+    def forward(self, x, block_hook: Optional[BlockHook] = None, own_prompts: bool = True):
+        if isinstance(x, (list, tuple)):
+            return self.forward_maple(*x)
+        block_hook = self.resolve_hook(block_hook, own_prompts)
         if block_hook is not None:
             check_hook_depth(block_hook, self.layers)
-        x = x.permute(1, 0, 2)
+        mask = causal_mask(x.shape[0], x.dtype, x.device) if self.causal else None
         for index, block in enumerate(self.resblocks):
             if block_hook is not None:
                 x = apply_hook(block_hook, index, x)
-            x = block(x, attn_mask)
-        return x.permute(1, 0, 2)
+            x = block(x, mask)
+        return x
+
+    def forward_maple(self, x: torch.Tensor, deep_prompts: Sequence[torch.Tensor], counter: int):
+        """MaPLe's protocol: blocks 1, 2, ... consume `deep_prompts[counter:]`; returns the list back."""
+        remaining = list(deep_prompts)[counter:]
+        rows = {prompt.shape[-2] for prompt in remaining}
+        if self.maple_length and rows - {self.maple_length}:
+            raise ValueError(f"MaPLe deep prompts have {sorted(rows)} rows but design_details maple_length is "
+                             f"{self.maple_length}")
+        start = 1 if self.causal else -max(rows, default=1)
+        x = self.forward(x, block_hook=ReplaceTokens(start, remaining))
+        return [x, deep_prompts, counter + len(remaining)]
 
     def forward_shared_prefix(self, prefix: torch.Tensor, suffix: torch.Tensor,
-                              block_hook: Optional[BlockHook] = None) -> torch.Tensor:
+                              block_hook: Optional[BlockHook] = None, own_prompts: bool = True) -> torch.Tensor:
         """Causal stack on sequences `[prefix[g]; suffix[g, c]]` whose first k tokens are shared by a group.
 
         `prefix` [G, k, D], `suffix` [G, C, m, D] -> suffix outputs [G, C, m, D]. A hook runs on the
         prefix only, so it must write nothing past it (the caller checks its `window_end`).
         """
+        block_hook = self.resolve_hook(block_hook, own_prompts)
         if block_hook is not None:
             check_hook_depth(block_hook, self.layers)
         prefix = prefix.permute(1, 0, 2)
@@ -231,36 +294,56 @@ class ModifiedResNet(nn.Module):
 
 
 class VisionTransformer(nn.Module):
+    """OpenAI's ViT. With `prompt_depth` >= 1 it owns IVLP/VPT's input prompt `VPT` [prompt_tokens, width]
+    (appended after the positional embedding) and its blocks 1..prompt_depth-1 own deep ones."""
+
     def __init__(self, input_resolution: int, patch_size: int, width: int, layers: int, heads: int,
-                 output_dim: int):
+                 output_dim: int, prompt_tokens: int = 0, prompt_depth: int = 0, maple_length: int = 0):
         super().__init__()
         self.input_resolution = input_resolution
         self.output_dim = output_dim
         self.conv1 = nn.Conv2d(3, width, kernel_size=patch_size, stride=patch_size, bias=False)
+        if prompt_depth:
+            self.VPT = learnable_prompt(prompt_tokens, width)
         scale = width ** -0.5
         self.class_embedding = nn.Parameter(scale * torch.randn(width))
         self.positional_embedding = nn.Parameter(scale * torch.randn((input_resolution // patch_size) ** 2 + 1, width))
         self.ln_pre = LayerNorm(width)
-        self.transformer = Transformer(width, layers, heads)
+        self.transformer = Transformer(width, layers, heads, prompt_tokens=prompt_tokens, prompt_depth=prompt_depth,
+                                       maple_length=maple_length)
         self.ln_post = LayerNorm(width)
         self.proj = nn.Parameter(scale * torch.randn(width, output_dim))
 
     def forward(self, x: torch.Tensor, prompt_tokens: Optional[torch.Tensor] = None,
-                block_hook: Optional[BlockHook] = None) -> torch.Tensor:
+                block_hook: Union[BlockHook, Sequence[torch.Tensor], None] = None,
+                own_prompts: bool = True) -> torch.Tensor:
+        """Image features; `prompt_tokens` [n, D] are appended before `ln_pre`.
+
+        MaPLe's call shape `visual(images, shared_ctx, deep_prompts)` passes a list of deep prompts
+        [n, D] as the third argument: entry j replaces the last n tokens at block j+1.
+        """
+        if isinstance(block_hook, (list, tuple)):
+            block_hook = ReplaceTokens(-block_hook[0].shape[-2], block_hook) if block_hook else None
+        if own_prompts and hasattr(self, "VPT"):
+            if prompt_tokens is not None:
+                raise ValueError("This ViT owns its input prompt VPT (design_details IVLP/VPT): pass "
+                                 "own_prompts=False to append your own prompt_tokens")
+            prompt_tokens = self.VPT
         x = self.conv1(x).flatten(2).transpose(1, 2)
         cls = self.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
         x = torch.cat([cls, x], dim=1) + self.positional_embedding.to(x.dtype)
         if prompt_tokens is not None:
             prompts = prompt_tokens.to(x.dtype).expand(x.shape[0], -1, -1)
             x = torch.cat([x, prompts], dim=1)
-        x = self.transformer(self.ln_pre(x), block_hook=block_hook)
-        return self.ln_post(x[:, 0, :]) @ self.proj
+        x = self.transformer(self.ln_pre(x).permute(1, 0, 2), block_hook=block_hook, own_prompts=own_prompts)
+        return self.ln_post(x.permute(1, 0, 2)[:, 0, :]) @ self.proj
 
 
 class CLIP(nn.Module):
     def __init__(self, embed_dim: int, image_resolution: int, vision_layers: Union[int, Sequence[int]],
                  vision_width: int, vision_patch_size: Optional[int], context_length: int, vocab_size: int,
-                 transformer_width: int, transformer_heads: int, transformer_layers: int):
+                 transformer_width: int, transformer_heads: int, transformer_layers: int,
+                 design: PromptDesign = PromptDesign()):
         super().__init__()
         self.context_length = context_length
         if isinstance(vision_layers, (tuple, list)):
@@ -268,8 +351,11 @@ class CLIP(nn.Module):
                                          image_resolution, vision_width)
         else:
             self.visual = VisionTransformer(image_resolution, vision_patch_size, vision_width, vision_layers,
-                                            vision_width // 64, embed_dim)
-        self.transformer = Transformer(transformer_width, transformer_layers, transformer_heads)
+                                            vision_width // 64, embed_dim, design.vision_ctx, design.vision_depth,
+                                            design.maple_length)
+        self.transformer = Transformer(transformer_width, transformer_layers, transformer_heads, causal=True,
+                                       prompt_tokens=design.language_ctx, prompt_depth=design.language_depth,
+                                       maple_length=design.maple_length)
         self.vocab_size = vocab_size
         self.token_embedding = nn.Embedding(vocab_size, transformer_width)
         self.positional_embedding = nn.Parameter(torch.empty(context_length, transformer_width))
@@ -305,25 +391,30 @@ class CLIP(nn.Module):
         return self.visual.conv1.weight.dtype
 
     def encode_image(self, images: torch.Tensor, prompt_tokens: Optional[torch.Tensor] = None,
-                     block_hook: Optional[BlockHook] = None) -> torch.Tensor:
-        """Image features [B, E]; ViT only: `prompt_tokens` [n, Dv] appended after the positional embedding."""
+                     block_hook: Optional[BlockHook] = None, own_prompts: bool = True) -> torch.Tensor:
+        """Image features [B, E]; ViT only: `prompt_tokens` [n, Dv] appended after the positional embedding.
+
+        `own_prompts=False` leaves out the prompts the model owns (design_details IVLP/VPT): the frozen tower.
+        """
         images = images.to(self.dtype)
         if isinstance(self.visual, VisionTransformer):
-            return self.visual(images, prompt_tokens=prompt_tokens, block_hook=block_hook)
+            return self.visual(images, prompt_tokens=prompt_tokens, block_hook=block_hook, own_prompts=own_prompts)
         if prompt_tokens is not None or block_hook is not None:
             raise ValueError("Visual prompts need a ViT image encoder; this CLIP has a ModifiedResNet")
         return self.visual(images)
 
-    def encode_text(self, text: torch.Tensor) -> torch.Tensor:
+    def encode_text(self, text: torch.Tensor, own_prompts: bool = True) -> torch.Tensor:
         """OpenAI behaviour: token ids [N, L] -> features [N, E], pooled at the EOT (largest id)."""
         embeddings = self.token_embedding(text)
-        return self.encode_text_embeddings(embeddings, text.argmax(dim=-1), truncate=False)
+        return self.encode_text_embeddings(embeddings, text.argmax(dim=-1), truncate=False, own_prompts=own_prompts)
 
     def encode_text_embeddings(self, embeddings: torch.Tensor, eot_index: torch.Tensor,
-                               block_hook: Optional[BlockHook] = None, truncate: bool = True) -> torch.Tensor:
+                               block_hook: Optional[BlockHook] = None, truncate: bool = True,
+                               own_prompts: bool = True) -> torch.Tensor:
         """Text features from token embeddings [N, L, Dt] (no positional embedding yet), pooled at `eot_index`.
 
         `truncate` drops positions after the last EOT: under the causal mask they cannot influence it.
+        `own_prompts=False` leaves out the deep prompts the text blocks own (design_details IVLP).
         """
         length = embeddings.shape[1]
         if length > self.context_length:
@@ -333,13 +424,14 @@ class CLIP(nn.Module):
             length = int(eot_index.max()) + 1
             embeddings = embeddings[:, :length]
         x = embeddings.to(self.dtype) + self.positional_embedding[:length].to(self.dtype)
-        x = self.transformer(x, attn_mask=causal_mask(length, x.dtype, x.device), block_hook=block_hook)
+        x = self.transformer(x.permute(1, 0, 2), block_hook=block_hook, own_prompts=own_prompts).permute(1, 0, 2)
         x = self.ln_final(x).to(self.dtype)
         pooled = x[torch.arange(x.shape[0], device=x.device), eot_index.to(x.device)]
         return pooled @ self.text_projection
 
     def encode_text_shared_prefix(self, embeddings: torch.Tensor, eot_index: torch.Tensor, prefix_length: int,
-                                  block_hook: Optional[BlockHook] = None, truncate: bool = True) -> torch.Tensor:
+                                  block_hook: Optional[BlockHook] = None, truncate: bool = True,
+                                  own_prompts: bool = True) -> torch.Tensor:
         """`encode_text_embeddings` for prompts [..., C, L, Dt] whose first `prefix_length` positions are the
         same for all C classes of a group (the caller's promise): the prefix runs once per group.
 
@@ -356,7 +448,7 @@ class CLIP(nn.Module):
         positions = self.positional_embedding[:length].to(self.dtype)
         prefix = grouped[:, 0, :prefix_length] + positions[:prefix_length]
         suffix = grouped[:, :, prefix_length:] + positions[prefix_length:]
-        x = self.ln_final(self.transformer.forward_shared_prefix(prefix, suffix, block_hook)).to(self.dtype)
+        x = self.ln_final(self.transformer.forward_shared_prefix(prefix, suffix, block_hook, own_prompts)).to(self.dtype)
         pooled = x[:, torch.arange(classes, device=x.device), eot_index.to(x.device) - prefix_length]
         return (pooled @ self.text_projection).reshape(*leading, classes, -1)
 

@@ -1,7 +1,7 @@
 """ProceduralWorld: the demo's colour x texture x shape dataset, written by ``scripts/demo``.
 
 Its labels put the base combinations first, so the shared base/new split holds out exactly the
-combinations the demo's tiny CLIP never saw.
+combinations the demo's tiny CLIP never saw named in full.
 """
 from dassl.data.datasets import DATASET_REGISTRY
 

@@ -40,6 +40,7 @@ from clip import tiny  # noqa: E402
 from clip.model import CLIP  # noqa: E402
 from dassl.utils import save_checkpoint  # noqa: E402
 from datasets.synthetic import make_synthetic_dataset  # noqa: E402
+from scripts.launch.runs import feature_cache_options  # noqa: E402
 from trainers.parts.feature_cache import tensor_checksum  # noqa: E402
 from trainers.plugins.anchoropt_anchor import ANCHOR_PARAM_NAME  # noqa: E402
 
@@ -93,8 +94,6 @@ TRAINERS = {
 # The trainers a sweep shares training-view features between (frozen image tower), in sweep order.
 SWEEP_TRAINERS = ["CoOp", "CoCoOp", "DePT", "CoOp_ATP", "CoCoOp_ATP", "DePT_ATP",
                   "CoOp_AnchorOPT", "CoCoOp_AnchorOPT", "DePT_AnchorOPT"]
-# Ours in a sweep: views that depend on (seed, epoch, item) only, so their features can be shared.
-SHARED_VIEW_OPTS = ["DATALOADER.PER_SAMPLE_SEEDS", "True", "TRAINER.FEATURE_CACHE.TRAIN", "True"]
 
 
 def synchronize(device):
@@ -469,7 +468,7 @@ def bench_sweep(workspace, names, device, batch_size, epochs, ours_opts, repeats
                                  [*ORIGINAL_OPTS, *precision_opts(ORIGINAL_PRECISION), *run_opts])
         original_s, original_steps_s, steps = timed_training(original)
         ours = build_trainer(workspace, name, device, batch_size,
-                             [*ours_opts, *run_opts, *SHARED_VIEW_OPTS, "TRAINER.FEATURE_CACHE.DIR", cache_dir])
+                             [*ours_opts, *run_opts, *feature_cache_options(cache_dir)])
         ours_s, ours_steps_s, _ = timed_training(ours)
         methods[name] = {"original_s": original_s, "ours_s": ours_s, "original_steps_s": original_steps_s,
                          "ours_steps_s": ours_steps_s, "steps": steps, "cache": "cold" if not methods else "warm"}

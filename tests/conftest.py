@@ -14,5 +14,6 @@ torch.set_num_threads(1)
 
 _FIXTURE_MODULES = [
     "tests.fixtures.clip_fixtures", "tests.fixtures.dataset_fixtures", "tests.fixtures.llm_endpoint",
+    "tests.fixtures.http_server",
 ]
 pytest_plugins = [name for name in _FIXTURE_MODULES if importlib.util.find_spec(name) is not None]

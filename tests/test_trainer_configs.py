@@ -36,7 +36,22 @@ SPEC_4_3 = {
         "MAPLE.N_CTX": 2, "MAPLE.CTX_INIT": "a photo of a", "MAPLE.PREC": "fp16", "MAPLE.PROMPT_DEPTH": 9}),
     "MaPLe/vit_b16_c2_ep5_batch4_2ctx_cross_datasets": (4, 100, 0.0026, 5, 20, "ViT-B/16", {
         "MAPLE.N_CTX": 2, "MAPLE.CTX_INIT": "a photo of a", "MAPLE.PREC": "fp16", "MAPLE.PROMPT_DEPTH": 3}),
+    # PromptSRC's base-to-novel config (its repository, not spec 4.3).
+    "PromptSRC/vit_b16_c2_ep20_batch4_4+4ctx": (4, 100, 0.0025, 20, 20, "ViT-B/16", {
+        "PROMPTSRC.N_CTX_VISION": 4, "PROMPTSRC.N_CTX_TEXT": 4, "PROMPTSRC.CTX_INIT": "a photo of a",
+        "PROMPTSRC.PREC": "fp16", "PROMPTSRC.PROMPT_DEPTH_VISION": 9, "PROMPTSRC.PROMPT_DEPTH_TEXT": 9,
+        "PROMPTSRC.TEXT_LOSS_WEIGHT": 25, "PROMPTSRC.IMAGE_LOSS_WEIGHT": 10, "PROMPTSRC.GPA_MEAN": 15,
+        "PROMPTSRC.GPA_STD": 1}),
+    "PromptSRC/vit_b16_c2_ep20_batch4_4+4ctx_cross_datasets": (4, 100, 0.0025, 20, 20, "ViT-B/16", {
+        "PROMPTSRC.N_CTX_VISION": 4, "PROMPTSRC.N_CTX_TEXT": 4, "PROMPTSRC.PROMPT_DEPTH_VISION": 3,
+        "PROMPTSRC.PROMPT_DEPTH_TEXT": 3, "PROMPTSRC.GPA_MEAN": 6, "PROMPTSRC.GPA_STD": 10}),
 }
+# KgCoOp's two upstream recipes (htyao89/KgCoOp); upstream's CTX_INIT True = "a photo of a", W from its scripts.
+KGCOOP_RECIPE = {"COOP.CTX_INIT": "a photo of a", "COOP.W": 8.0}
+SPEC_4_3.update({
+    "KgCoOp/rn50_ep100": (128, 100, 0.002, 100, 5, "RN50", KGCOOP_RECIPE),
+    "KgCoOp/vit_b16_ep100_ctxv1": (128, 100, 0.002, 100, 5, "ViT-B/16", KGCOOP_RECIPE),
+})
 # The original CoOp's ctxv1 twins: their plain twin plus CTX_INIT "a photo of a" (print freq of the original, 5).
 ORIGINAL_CTXV1 = {"CoOp/vit_b16_ctxv1": 200, "CoOp/vit_b16_ep50_ctxv1": 50, "CoOp/vit_b16_ep100_ctxv1": 100}
 

@@ -1,4 +1,4 @@
-"""AnchorOPT stage II on the four baselines (spec §3.3–3.6): each trainer is the baseline + `AnchorOPTMixin`.
+"""AnchorOPT stage II on the six baselines (spec §3.3–3.6): each trainer is the baseline + `AnchorOPTMixin`.
 
 Registered module names are upstream's (`normal_prompt_learner`; MaPLe's `MultiModalPromptLearner`),
 and the learned tensors keep upstream's names (`ctx`, `ctx_pos_params`).
@@ -8,8 +8,10 @@ from dassl.engine import TRAINER_REGISTRY
 from .cocoop import CoCoOp
 from .coop import CoOp, word_context
 from .dept import DePT
+from .kgcoop import KgCoOp
 from .maple import MaPLe
 from .plugins.anchoropt import AnchorOPTMixin
+from .promptsrc import PromptSRC
 
 
 @TRAINER_REGISTRY.register()
@@ -71,3 +73,39 @@ class DePT_AnchorOPT(AnchorOPTMixin, DePT):
             print(f"Warning: the checkpoint holds no {unsaved_head} (upstream saves no DePT head); "
                   "they keep their initial values")
         return super().adapt_loaded_state({**{name: current[name] for name in unsaved_head}, **renamed})
+
+
+@TRAINER_REGISTRY.register()
+class KgCoOp_AnchorOPT(AnchorOPTMixin, KgCoOp):
+    """KgCoOp + AnchorOPT: ``λ_CE·(CE(z_n) + W·L_kg) + λ_KD·KD``, L_kg on the anchored prompt's features.
+
+    λ_CE scales KgCoOp's whole objective, as it scales DePT's, so CE and the knowledge-guided term keep
+    KgCoOp's balance whatever λ_CE is; the KD term is added as for CoOp. No upstream exists, so there
+    are no discarded draws to replay.
+    """
+
+    def text_feature_loss(self, text_features):
+        return self.anchoropt_cfg.PROMPT_CE_WEIGHT * super().text_feature_loss(text_features)
+
+
+@TRAINER_REGISTRY.register()
+class PromptSRC_AnchorOPT(AnchorOPTMixin, PromptSRC):
+    """PromptSRC + AnchorOPT (deep, defined as for MaPLe): P arranges [soft tokens; anchor] at the input,
+    the IVLP text prompts replace the soft tokens of every deep layer through the same P while the anchor's
+    hidden state is carried on. Loss: AnchorOPT's λ_CE·CE + λ_KD·KD plus PromptSRC's self-regularisation."""
+
+    learner_name = "VLPromptLearner"
+    prompt_layout = "anchored_deep"
+
+    @property
+    def soft_token_count(self):
+        return self.anchoropt_cfg.N_CTX
+
+    def build_layout(self, classnames, context):
+        layout = super().build_layout(classnames, context)
+        layout.draw_position_logits()
+        return layout
+
+    def compute_loss(self, images, labels):
+        loss, summary = super().compute_loss(images, labels)
+        return self.add_self_regularisation(loss, summary, images)

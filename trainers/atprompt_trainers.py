@@ -1,4 +1,4 @@
-"""ATPrompt on the four baselines (spec §1.3): each trainer is the baseline with the attribute layout.
+"""ATPrompt on the six baselines (spec §1.3): each trainer is the baseline with the attribute layout.
 
 Registered names and checkpoint folders are upstream's (`prompt_learner`, `MultiModalPromptLearner`,
 `PromptLearner`), so upstream command lines and learned tensors (`ctx`, `ctx_att1..3`) carry over.
@@ -8,9 +8,11 @@ from dassl.engine import TRAINER_REGISTRY
 from .cocoop import CoCoOp
 from .coop import CoOp
 from .dept import DePT
+from .kgcoop import KgCoOp
 from .maple import MaPLe
 from .parts.prompt_layout import ContextSpec
 from .plugins.atprompt import AttributeLayout
+from .promptsrc import PromptSRC
 
 
 class ATPromptMixin:
@@ -22,7 +24,7 @@ class ATPromptMixin:
     """
 
     def build_layout(self, classnames, context):
-        random_context = ContextSpec(self.method_cfg.N_CTX, "", context.class_specific, context.class_token_position)
+        random_context = ContextSpec(self.soft_token_count, "", context.class_specific, context.class_token_position)
         if not self.cfg.TRAINER.ATPROMPT.USE_ATPROMPT:
             return super().build_layout(classnames, random_context)
         return AttributeLayout(self.cfg, classnames, self.clip_model, random_context, draw_attribute_blocks=False)
@@ -53,3 +55,15 @@ class MaPLe_ATP(ATPromptMixin, MaPLe):
 class DePT_ATP(DePT, CoOp_ATP):
     """DePT + ATPrompt: DePT's FiLM'd linear-probe head on CoOp_ATP, as upstream (the head, built after
     the whole CoOp_ATP prompt learner, draws its initial values after the attribute blocks)."""
+
+
+@TRAINER_REGISTRY.register()
+class KgCoOp_ATP(ATPromptMixin, KgCoOp):
+    """KgCoOp + ATPrompt: the knowledge-guided term pulls the attribute-prompted class features toward
+    the hand-written prompt's (no upstream exists; nothing else changes)."""
+
+
+@TRAINER_REGISTRY.register()
+class PromptSRC_ATP(ATPromptMixin, PromptSRC):
+    """PromptSRC + ATPrompt (deep): the text blocks' IVLP prompts replace the class soft tokens; attribute
+    tokens flow on. N = TRAINER.PROMPTSRC.N_CTX_TEXT; CTX_INIT is ignored as in every ATP trainer."""

@@ -53,17 +53,6 @@ def add_shared_keys(cfg):
 @config_extension
 def add_unused_upstream_keys(cfg):
     """Keys upstream declares for methods not implemented here, so its command lines still merge."""
-    promptsrc = section(cfg.TRAINER, "PROMPTSRC")
-    promptsrc.N_CTX_VISION = 4
-    promptsrc.N_CTX_TEXT = 4
-    promptsrc.CTX_INIT = ""
-    promptsrc.PREC = "fp16"
-    promptsrc.PROMPT_DEPTH_VISION = 9
-    promptsrc.PROMPT_DEPTH_TEXT = 9
-    promptsrc.TEXT_LOSS_WEIGHT = 25
-    promptsrc.IMAGE_LOSS_WEIGHT = 10
-    promptsrc.GPA_MEAN = 15
-    promptsrc.GPA_STD = 1
     ivlp = section(cfg.TRAINER, "IVLP")
     ivlp.N_CTX_VISION = 2
     ivlp.N_CTX_TEXT = 2
@@ -72,3 +61,8 @@ def add_unused_upstream_keys(cfg):
     ivlp.PROMPT_DEPTH_VISION = 9
     ivlp.PROMPT_DEPTH_TEXT = 9
     ivlp.IMG_WEIGHT = 0.5
+    vpt = section(cfg.TRAINER, "VPT")
+    vpt.N_CTX_VISION = 2
+    vpt.CTX_INIT = "a photo of a"
+    vpt.PREC = "fp16"
+    vpt.PROMPT_DEPTH_VISION = 1

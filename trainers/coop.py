@@ -14,7 +14,7 @@ def add_coop_keys(cfg):
     coop.CTX_INIT = ""  # initialisation words, e.g. "a photo of a" ("" = random); upstream's False was a bug
     coop.PREC = "fp16"  # fp16, fp32 or amp
     coop.CLASS_TOKEN_POSITION = "end"  # end, middle or front
-    coop.W = 2.0  # unused; kept so original DePT/KgCoOp command lines merge
+    coop.W = 2.0  # KgCoOp's knowledge-guided loss weight (8.0 in configs/trainers/KgCoOp); CoOp and DePT ignore it
 
 
 def word_context(method_cfg, class_specific=False, class_token_position="end"):

@@ -10,7 +10,7 @@ from dassl.engine import TRAINER_REGISTRY
 
 from .config import config_extension, section
 from .parts.precision import CastLinear, learnable_dtype
-from .parts.prompt_layout import ContextSpec
+from .parts.prompt_layout import prefix_context
 from .parts.prompt_trainer import PromptTrainer
 
 
@@ -25,9 +25,7 @@ def add_maple_keys(cfg):
 
 def maple_context(maple_cfg):
     """The whole CTX_INIT is the template prefix; its first N_CTX tokens are learnable (spec 3.4)."""
-    if maple_cfg.CTX_INIT and maple_cfg.N_CTX <= 4:
-        return ContextSpec(maple_cfg.N_CTX, maple_cfg.CTX_INIT.replace("_", " "))
-    return ContextSpec(maple_cfg.N_CTX)
+    return prefix_context(maple_cfg.N_CTX, maple_cfg.CTX_INIT)
 
 
 def vision_width(clip_model):

@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
 # CoCoOp novel-class evaluation of the base-trained models: bash scripts/cocoop/base2new_test.sh DATASET [SEED ...]
 source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
-main_base_to_novel_test CoCoOp "$@"
+launch_step base2new_test CoCoOp "$@"

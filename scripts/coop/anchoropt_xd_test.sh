@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
 # CoOp + AnchorOPT evaluation of the ImageNet models (source anchor by default, XD_ANCHOR): bash scripts/coop/anchoropt_xd_test.sh TARGET|xd|dg|all [SEED ...]
-source "$(dirname "${BASH_SOURCE[0]}")/../anchoropt/settings.sh"
-use_anchoropt_settings CoOp_AnchorOPT
-main_xd_test CoOp_AnchorOPT "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+launch_step xd_test CoOp_AnchorOPT "$@"

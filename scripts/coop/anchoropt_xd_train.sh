@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
 # CoOp + AnchorOPT on all ImageNet classes for cross-dataset / DG: bash scripts/coop/anchoropt_xd_train.sh [SEED ...]
-source "$(dirname "${BASH_SOURCE[0]}")/../anchoropt/settings.sh"
-use_anchoropt_settings CoOp_AnchorOPT
-main_xd_train CoOp_AnchorOPT "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+launch_step xd_train CoOp_AnchorOPT "$@"

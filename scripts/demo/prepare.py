@@ -25,12 +25,14 @@ CLIP_REPORT_FILE = "tiny_clip.json"
 
 
 def pretrain_tiny_clip(output_dir, seed, size, settings, dataset_size):
-    """Pretrain on base classes only, then score zero-shot on the test images of both halves."""
-    base, novel = base_and_novel(world_classes())
-    images, positions = render_images(base, settings.images_per_class, seed, "pretrain", dataset_size.image_size)
+    """Pretrain on images of every combination, naming novel ones only partly (see `pretrain`), then
+    score zero-shot on the test images of both halves."""
+    classes = world_classes()
+    base, novel = base_and_novel(classes)
+    images, positions = render_images(classes, settings.images_per_class, seed, "pretrain", dataset_size.image_size)
     model = size.build(seed)
     started = time.time()
-    losses = pretrain(model, base, images, positions, settings, seed, log_every=100)
+    losses = pretrain(model, classes, images, positions, settings, seed, log_every=100, unnamed=set(novel))
     seconds = time.time() - started
     accuracy = {}
     for split, classes in (("base", base), ("novel", novel)):

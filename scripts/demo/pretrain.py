@@ -4,7 +4,9 @@ The model is our ``clip.model.CLIP`` at a tiny size and is saved as a plain Open
 dict, so ``clip.load(path)`` and ``MODEL.BACKBONE.NAME <path>`` use it like a released CLIP.
 Captions name random subsets of a class's attributes; a caption counts as a match for every
 image in the batch it describes (multi-positive targets), so partial captions are not punished
-for also fitting other images.
+for also fitting other images. Images of every combination are shown, as a web-scale CLIP has seen
+the papers' novel categories, but a novel combination is never named in full: its captions name
+at most two of its attributes, so its class name is a composition the text side never saw.
 """
 import math
 from dataclasses import asdict, dataclass
@@ -48,13 +50,13 @@ class TinyClipSize:
 
 @dataclass(frozen=True)
 class PretrainSettings:
-    steps: int = 300
+    steps: int = 750
     batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.05
     warmup_steps: int = 50
-    images_per_class: int = 120
-    full_caption_share: float = 0.5
+    images_per_class: int = 60  # of every combination, novel ones included
+    full_caption_share: float = 0.2
 
 
 def normalize_images(pixels):
@@ -80,20 +82,25 @@ def attribute_codes(classes):
 
 
 class CaptionBank:
-    """All pretraining captions of the classes, tokenised once, with what each one mentions."""
+    """All pretraining captions of the classes, tokenised once, with what each one mentions.
 
-    def __init__(self, classes, full_caption_share):
+    Classes in ``unnamed`` (the novel ones) get only captions naming at most two attributes.
+    """
+
+    def __init__(self, classes, full_caption_share, unnamed=()):
         texts, positions, mentions, weights = [], [], [], []
         for position, spec in enumerate(classes):
-            variants = caption_variants(spec)
+            named = spec not in unnamed
+            variants = caption_variants(spec, len(ATTRIBUTE_KINDS) if named else len(ATTRIBUTE_KINDS) - 1)
             n_full = sum(len(mentioned) == len(ATTRIBUTE_KINDS) for _, mentioned in variants)
             for text, mentioned in variants:
                 full = len(mentioned) == len(ATTRIBUTE_KINDS)
-                share = full_caption_share if full else 1.0 - full_caption_share
+                share = 1.0 if not named else full_caption_share if full else 1.0 - full_caption_share
                 texts.append(text)
                 positions.append(position)
                 mentions.append([kind in mentioned for kind in ATTRIBUTE_KINDS])
                 weights.append(share / (n_full if full else len(variants) - n_full))
+        self.texts = texts
         self.tokens = clip.tokenize(texts)
         self.class_position = torch.tensor(positions)
         self.mentions = torch.tensor(mentions)
@@ -154,10 +161,11 @@ def build_optimizers(model, settings):
     return [network, torch.optim.SparseAdam([table], lr=settings.lr)]
 
 
-def pretrain(model, classes, images, class_positions, settings, seed, log_every=0):
-    """Train ``model`` in place on ``images`` of ``classes``; returns the loss of every step."""
+def pretrain(model, classes, images, class_positions, settings, seed, log_every=0, unnamed=()):
+    """Train ``model`` in place on ``images`` of ``classes`` (``unnamed`` ones never named in full);
+    returns the loss of every step."""
     generator = torch.Generator().manual_seed(seed)
-    bank = CaptionBank(classes, settings.full_caption_share)
+    bank = CaptionBank(classes, settings.full_caption_share, unnamed)
     codes = attribute_codes(classes)
     optimizers = build_optimizers(model, settings)
     model.train()

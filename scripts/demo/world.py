@@ -1,8 +1,9 @@
 """The procedural world: which classes exist, which are held out, and how an image of one looks.
 
 A class is one (colour, texture, shape) combination, named like "red striped circle". The novel
-classes are combinations never shown to the tiny CLIP or the prompt learners, built only from
-attribute values that the base classes use, so novel accuracy measures composition.
+classes are combinations the prompt learners never see and the tiny CLIP never sees named in full
+(its captions name at most two of their attributes), built only from attribute values and pairs
+that the base classes use, so novel accuracy measures composition.
 """
 from dataclasses import dataclass
 from itertools import product

@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
 # DePT novel-class evaluation of the base-trained models: bash scripts/dept/base2new_test.sh DATASET [SEED ...]
 source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
-main_base_to_novel_test DePT "$@"
+launch_step base2new_test DePT "$@"

@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
 # DePT training on all ImageNet classes for cross-dataset / domain generalisation: bash scripts/dept/xd_train.sh [SEED ...]
 source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
-main_xd_train DePT "$@"
+launch_step xd_train DePT "$@"

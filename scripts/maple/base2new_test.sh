@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
 # MaPLe novel-class evaluation of the base-trained models: bash scripts/maple/base2new_test.sh DATASET [SEED ...]
 source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
-main_base_to_novel_test MaPLe "$@"
+launch_step base2new_test MaPLe "$@"

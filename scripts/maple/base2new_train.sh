@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
 # MaPLe base-to-novel training on the base classes: bash scripts/maple/base2new_train.sh DATASET [SEED ...]
 source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
-main_base_to_novel_train MaPLe "$@"
+launch_step base2new_train MaPLe "$@"

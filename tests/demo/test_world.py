@@ -1,3 +1,4 @@
+import re
 from itertools import product
 
 import numpy as np
@@ -51,7 +52,7 @@ def test_captions_name_exactly_the_mentioned_attributes():
     others = {kind: [v for v in values if v != spec.attributes()[kind]]
               for kind, values in zip(ATTRIBUTE_KINDS, (list(COLORS), TEXTURES, SHAPES))}
     for text, mentioned in caption_variants(spec):
-        words = set(text.rstrip(".").split())
+        words = set(re.findall(r"[a-z]+", text))
         for kind in ATTRIBUTE_KINDS:
             assert (spec.attributes()[kind] in words) == (kind in mentioned), text
             assert not words & set(others[kind]), text
@@ -68,14 +69,36 @@ def test_novel_classes_are_unseen_combinations_of_seen_values():
         assert {s.attributes()[kind] for s in novel} <= {s.attributes()[kind] for s in base}
 
 
-def test_descriptions_have_ten_sentences_naming_the_class_attributes():
+def test_attribute_words_name_attribute_kinds_as_the_prompts_use_them():
+    """"color", "texture" and "shape" appear only with a value of that kind (never "a red shape" for any
+    shape), so ATPrompt's attribute words mean to the tiny CLIP what they mean in its prompts."""
+    spec = world_classes()[7]
+    kind_captions = 0
+    for text, mentioned in caption_variants(spec):
+        words = set(re.findall(r"[a-z]+", text))
+        for kind in ATTRIBUTE_KINDS:
+            assert kind not in words or kind in mentioned, text
+        kind_captions += bool(words & set(ATTRIBUTE_KINDS))
+    assert kind_captions == len(caption_variants(spec)) * 2 // 7
+    red_striped_circle = next(s for s in world_classes() if s.name == "red striped circle")
+    texts = [text for text, _ in caption_variants(red_striped_circle)]
+    assert "a red striped circle. its color is red, its texture is striped, its shape is a circle." in texts
+    assert "the color and shape of a red circle." in texts
+    assert "a red object." in texts
+
+
+def test_descriptions_describe_the_class_attributes_by_kind_first():
     descriptions = class_descriptions(world_classes())
     assert list(descriptions) == [spec.name for spec in world_classes()]
     for spec in world_classes():
         sentences = descriptions[spec.name]
         assert len(sentences) >= 10
-        assert all(spec.shape in s or spec.color in s for s in sentences)
-        assert sentences[0] == class_caption(spec)
+        values = spec.attributes().values()
+        assert all(sum(value in re.findall(r"[a-z]+", s) for value in values) >= 2 for s in sentences)
+        assert sentences[0] == (f"a {spec.name}. its color is {spec.color}, its texture is {spec.texture}, "
+                                f"its shape is a {spec.shape}.")
+        assert all(any(kind in s for kind in ATTRIBUTE_KINDS) for s in sentences[:8])
+        assert sentences[-5] == class_caption(spec)
 
 
 def test_shapes_stay_near_the_image_centre():

@@ -73,14 +73,14 @@ def test_search_bases_come_from_the_llm_query_file(tmp_path):
 
 
 def test_training_words_are_limited_to_three_single_words():
-    with pytest.raises(SystemExit, match="1-3 attributes"):
-        attribute_settings.main(["--words", "a,b,c,d"])
-    with pytest.raises(SystemExit, match="single words"):
-        attribute_settings.main(["--words", "body shape"])
+    with pytest.raises(attribute_settings.AttributeWordsError, match="1-3 attributes"):
+        attribute_settings.override_from_environment("train", {"ATTRIBUTES": "a,b,c,d"})
+    with pytest.raises(attribute_settings.AttributeWordsError, match="single words"):
+        attribute_settings.override_from_environment("train", {"ATTRIBUTES": "body shape"})
 
 
 def test_a_query_file_is_not_mistaken_for_a_search_result(tmp_path):
     query = tmp_path / "attributes.json"
     query.write_text(json.dumps({"attributes": ["color"]}))
-    with pytest.raises(SystemExit, match='no "winner"'):
-        attribute_settings.main(["--file", str(query)])
+    with pytest.raises(attribute_settings.AttributeWordsError, match='no "winner"'):
+        attribute_settings.override_from_environment("train", {"ATTRIBUTES_FILE": str(query)})

@@ -27,6 +27,42 @@ def test_shipped_per_dataset_table_covers_eleven_datasets_for_eight_methods():
         assert sum(1 for m, d in published.base_to_novel if m == method and d != "Average") == 11
 
 
+ELEVEN_DATASETS = [
+    "ImageNet", "Caltech101", "OxfordPets", "StanfordCars", "Flowers102", "Food101",
+    "FGVCAircraft", "SUN397", "DTD", "EuroSAT", "UCF101",
+]
+
+
+def test_kgcoop_and_promptsrc_rows_load_and_their_plug_in_trainers_have_no_rows():
+    published = load_published()
+    kgcoop, promptsrc = published.base_to_novel[("KgCoOp", "Average")], published.base_to_novel[("PromptSRC", "Average")]
+    assert (kgcoop.base, kgcoop.novel, kgcoop.hm) == (80.73, 73.60, 77.00)
+    assert (promptsrc.base, promptsrc.novel, promptsrc.hm) == (84.26, 76.10, 79.97)
+    for method in ["KgCoOp", "PromptSRC"]:
+        assert sorted(d for m, d in published.base_to_novel if m == method and d != "Average") == sorted(ELEVEN_DATASETS)
+    fgvc = published.base_to_novel[("KgCoOp", "FGVCAircraft")]
+    assert (fgvc.base, fgvc.novel, fgvc.hm) == (36.21, 33.55, 34.83)
+    eurosat = published.base_to_novel[("PromptSRC", "EuroSAT")]
+    assert (eurosat.base, eurosat.novel, eurosat.hm) == (92.90, 73.90, 82.32)
+    assert not [key for key in published.base_to_novel if key[0].startswith(("KgCoOp_", "PromptSRC_"))]
+
+
+def test_every_eleven_dataset_table_averages_to_its_published_average_row():
+    """Catches a mistyped per-dataset number: the papers' Average is the plain mean of the eleven rows."""
+    published = load_published()
+    methods = {m for m, d in published.base_to_novel if d == "Average"}
+    checked = []
+    for method in sorted(methods):
+        rows = [published.base_to_novel.get((method, dataset)) for dataset in ELEVEN_DATASETS]
+        if None in rows:
+            continue
+        average = published.base_to_novel[(method, "Average")]
+        assert sum(row.base for row in rows) / 11 == pytest.approx(average.base, abs=0.01), method
+        assert sum(row.novel for row in rows) / 11 == pytest.approx(average.novel, abs=0.01), method
+        checked.append(method)
+    assert {"KgCoOp", "PromptSRC", "CoOp", "DePT_ATP"} <= set(checked)
+
+
 def test_shipped_transfer_numbers_load():
     published = load_published()
     assert published.transfer[("cross_dataset", "CoOp", "Average")] == 63.88

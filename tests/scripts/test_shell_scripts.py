@@ -120,11 +120,11 @@ def test_base2new_sweep_trains_tests_and_prints_table(tmp_path):
                            "--seeds", "1", "2"]
 
 
-def test_per_dataset_settings_override_defaults_and_fill_placeholders(tmp_path):
-    settings = tmp_path / "Plugin.conf"
-    settings.write_text("# plug-in trainer\nCONFIG_DIR=CoOp\nCONFIG=vit_b16\nSHOTS=16\nNCTX=2\nEPOCHS=100\n"
-                        "OPTS=TRAINER.X.N {NCTX} TRAINER.X.INIT \"a photo of a\"\nVARIANT=CTX_{NCTX}_epo_{EPOCHS}\n"
-                        "imagenet.EPOCHS=10\ndtd.NCTX=4\n")
+def test_settings_file_scopes_override_defaults_and_name_the_variant(tmp_path):
+    settings = tmp_path / "Plugin.yaml"
+    settings.write_text("# plug-in trainer\nconfig: CoOp/vit_b16\nshots: 16\nepochs: 100\n"
+                        "opts: {TRAINER.X.N: 2, TRAINER.X.INIT: a photo of a}\nvariant: CTX_{TRAINER.X.N}_epo_{epochs}\n"
+                        "datasets:\n  imagenet: {epochs: 10}\n  dtd: {opts: {TRAINER.X.N: 4}}\n")
     result = _run("base2new.sh", "Plugin", "all", "1", tmp_path=tmp_path, SETTINGS_FILE=str(settings))
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if "--seed 1" in line and "--eval-only" not in line]
@@ -132,13 +132,13 @@ def test_per_dataset_settings_override_defaults_and_fill_placeholders(tmp_path):
     assert len(by_dataset) == 11
     assert "/imagenet/Plugin/vit_b16_16shots/CTX_2_epo_10/seed1" in by_dataset["imagenet"]
     assert "/dtd/Plugin/vit_b16_16shots/CTX_4_epo_100/seed1" in by_dataset["dtd"]
-    assert "TRAINER.X.INIT a\\ photo\\ of\\ a" in by_dataset["dtd"]
+    assert "TRAINER.X.INIT 'a photo of a'" in by_dataset["dtd"]
 
 
-def test_unknown_trainer_names_the_missing_settings_file(tmp_path):
+def test_unknown_trainer_names_the_valid_ones(tmp_path):
     result = _run("base2new.sh", "NoSuchTrainer", "dtd", tmp_path=tmp_path)
     assert result.returncode == 1
-    assert "scripts/<method>/NoSuchTrainer.conf" in result.stderr
+    assert result.stderr.startswith("error: unknown trainer 'NoSuchTrainer' (valid: AttributeCompute, CoCoOp, ")
 
 
 def test_extra_opts_come_last_and_their_epochs_and_shots_rename_the_run(tmp_path):
@@ -153,7 +153,7 @@ def test_extra_opts_come_last_and_their_epochs_and_shots_rename_the_run(tmp_path
     assert _value_after(command, "--load-epoch") == "3"
     assert _value_after(command, "--backbone") == str(checkpoint)
     assert result.stdout.rstrip().endswith(
-        "DATASET.NUM_SHOTS 2 DATASET.SUBSAMPLE_CLASSES new OPTIM.MAX_EPOCH 3 DATASET.NUM_SHOTS 2 INPUT.SIZE \\(32\\,\\ 32\\)")
+        "DATASET.NUM_SHOTS 2 DATASET.SUBSAMPLE_CLASSES new OPTIM.MAX_EPOCH 3 DATASET.NUM_SHOTS 2 INPUT.SIZE '(32, 32)'")
 
 
 def test_missing_backbone_file_is_a_clear_error(tmp_path):
@@ -168,3 +168,10 @@ def test_sweep_finds_plug_in_settings_and_trains_as_the_method_script(trainer, s
     sweep = _run("base2new.sh", trainer, "dtd", "1", tmp_path=tmp_path)
     assert sweep.returncode == 0, sweep.stderr
     assert _commands(sweep)[0] == _commands(_run(script, "dtd", "1", tmp_path=tmp_path))[0]
+
+
+def test_unknown_dataset_names_the_valid_ones(tmp_path):
+    result = _run("maple/xd_test.sh", "imagenet_b", "1", tmp_path=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: unknown dataset 'imagenet_b' (valid: caltech101, ")
+    assert result.stderr.rstrip().endswith("ucf101, xd, dg, all)")

@@ -136,7 +136,8 @@ def assert_same_run(shared, full):
     torch.testing.assert_close(outputs, outputs_full, rtol=1e-5, atol=1e-5)
 
 
-BASELINE_TRAINERS = ["CoOp", "CoCoOp", "MaPLe", "DePT", "CoOp_ATP", "CoCoOp_ATP", "MaPLe_ATP", "DePT_ATP"]
+BASELINE_TRAINERS = ["CoOp", "CoCoOp", "MaPLe", "DePT", "KgCoOp", "CoOp_ATP", "CoCoOp_ATP", "MaPLe_ATP", "DePT_ATP",
+                     "KgCoOp_ATP"]
 
 
 @pytest.mark.usefixtures("share_small_prompt_sets")

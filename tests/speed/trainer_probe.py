@@ -8,7 +8,7 @@ def step_and_test(trainer):
     batch = next(iter(trainer.train_loader_x))
     trainer.set_model_mode("train")
     images, labels = trainer.parse_batch_train(batch)
-    loss, _ = trainer.compute_loss(images, labels)
+    loss, _ = trainer.training_loss(images, labels)
     loss.backward()
     gradients = {name: p.grad.clone() for name, p in trainer.model.named_parameters() if p.grad is not None}
     outputs = []

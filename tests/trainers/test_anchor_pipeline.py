@@ -23,6 +23,7 @@ BASELINES = {
     "CoCoOp_AnchorOPT": ("CoCoOp/vit_b16_c4_ep10_batch1_ctxv1", "normal_prompt_learner", ""),
     "MaPLe_AnchorOPT": ("MaPLe/vit_b16_c2_ep5_batch4_2ctx", "MultiModalPromptLearner", "prompt_learner."),
     "DePT_AnchorOPT": ("DePT/vit_b16_ep10_bs4_lr35", "normal_prompt_learner", "prompt_learner."),
+    "KgCoOp_AnchorOPT": ("KgCoOp/vit_b16_ep100_ctxv1", "normal_prompt_learner", ""),
 }
 
 

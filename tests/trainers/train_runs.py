@@ -15,6 +15,7 @@ RECIPES = {
     "CoCoOp": ("configs/trainers/CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml", []),
     "MaPLe": ("configs/trainers/MaPLe/vit_b16_c2_ep5_batch4_2ctx.yaml", ["TRAINER.MAPLE.PROMPT_DEPTH", "2"]),
     "DePT": ("configs/trainers/DePT/vit_b16_ep10_bs4_lr35.yaml", ["TRAINER.COOP.N_CTX", "4"]),
+    "KgCoOp": ("configs/trainers/KgCoOp/vit_b16_ep100_ctxv1.yaml", []),
 }
 # The ATPrompt trainers with the spec's worked example (§1.1): A_k = N = 2; Caltech101's words are shape, size.
 ATPROMPT_OPTS = ["TRAINER.ATPROMPT.USE_ATPROMPT", "True", "TRAINER.ATPROMPT.N_ATT1", "2",
@@ -26,11 +27,20 @@ def atprompt_recipe(baseline, section):
     return config_file, [*opts, f"TRAINER.{section}.N_CTX", "2", *ATPROMPT_OPTS]
 
 
+PROMPTSRC_CONFIG = "configs/trainers/PromptSRC/vit_b16_c2_ep20_batch4_4+4ctx.yaml"
+PROMPTSRC_TINY = ["TRAINER.PROMPTSRC.PROMPT_DEPTH_VISION", "2", "TRAINER.PROMPTSRC.PROMPT_DEPTH_TEXT", "2",
+                  "TRAINER.PROMPTSRC.N_CTX_VISION", "3", "TRAINER.PROMPTSRC.N_CTX_TEXT", "2"]
+RECIPES["PromptSRC"] = (PROMPTSRC_CONFIG, PROMPTSRC_TINY)
 RECIPES.update({
+    "PromptSRC_ATP": (PROMPTSRC_CONFIG, [*PROMPTSRC_TINY, *ATPROMPT_OPTS]),
+    "PromptSRC_AnchorOPT": (PROMPTSRC_CONFIG, [*PROMPTSRC_TINY, "TRAINER.ANCHOROPT.N_CTX", "2"]),
     "CoOp_ATP": atprompt_recipe("CoOp", "COOP"),
     "CoCoOp_ATP": atprompt_recipe("CoCoOp", "COCOOP"),
     "MaPLe_ATP": atprompt_recipe("MaPLe", "MAPLE"),
     "DePT_ATP": atprompt_recipe("DePT", "COOP"),
+    "KgCoOp_ATP": atprompt_recipe("KgCoOp", "COOP"),
+    "KgCoOp_AnchorOPT": ("configs/trainers/KgCoOp/vit_b16_ep100_ctxv1.yaml", ["TRAINER.ANCHOROPT.N_CTX", "2"]),
+    "CoOp_AnchorOPT": ("configs/trainers/CoOp/vit_b16.yaml", []),  # its N_CTX and anchor are TRAINER.ANCHOROPT's
 })
 TINY_OPTS = [
     "DATASET.NUM_SHOTS", "2",

@@ -11,14 +11,15 @@ from .feature_cache import FeatureBatches, ImageFeatureCache, cache_key, tensor_
 def add_feature_cache_keys(cfg):
     feature_cache = section(cfg.TRAINER, "FEATURE_CACHE")
     # Folder of test-set image features shared by seeds, methods and runs ("" = off: encode every
-    # evaluation); defaults to $CLIP_FEATURE_CACHE, which scripts/sweep.py sets for all its jobs
+    # evaluation); defaults to $CLIP_FEATURE_CACHE (scripts/sweep.py passes this key to all its jobs instead)
     feature_cache.DIR = os.environ.get("CLIP_FEATURE_CACHE", "")
     # Class text features encoded once per evaluation when prompts do not depend on the image
     # (False = once per test batch, as the original code does)
     cfg.TRAINER.TEXT_FEATURES_ONCE_PER_EVAL = True
     # Text features of frozen branches (the AnchorOPT anchor branch) encoded once per run; False = at
-    # every training step and test batch, as the original code does (W-G10). Zero-shot weights and stage-I
-    # description features are encoded once per run upstream too, so they have no per-use variant.
+    # every training step and test batch, as the original code does (W-G10). Zero-shot weights, KgCoOp's
+    # hand-crafted features and stage-I description features are encoded once per run upstream too, so
+    # they have no per-use variant.
     cfg.TRAINER.CACHE_FROZEN_TEXT_FEATURES = True
 
 

@@ -34,6 +34,14 @@ class ContextSpec:
     class_token_position: str = "end"
 
 
+def prefix_context(n_ctx, ctx_init):
+    """MaPLe-family context: the whole CTX_INIT is the template prefix, its first n_ctx tokens learnable,
+    when n_ctx <= 4 (spec 3.4); otherwise random tokens."""
+    if ctx_init and n_ctx <= 4:
+        return ContextSpec(n_ctx, ctx_init.replace("_", " "))
+    return ContextSpec(n_ctx)
+
+
 def register_prompt_layout(name):
     """Class decorator making a layout selectable by name (a trainer's `prompt_layout` attribute)."""
 

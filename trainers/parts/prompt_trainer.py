@@ -1,8 +1,10 @@
 """Wiring shared by every CLIP prompt learner: CLIP set-up, registration, train step, inference, loading."""
 import os
 
+import torch
 from torch.nn import functional as F
 
+from clip.design import DesignError
 from dassl.config import ConfigError
 from dassl.engine import TrainerX
 from dassl.engine.distributed import average_gradients
@@ -35,7 +37,9 @@ class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
 
     A subclass says which learnable module exists (`build_learner`) and how features are formed
     (`encode_images`, `class_text_features`); the loss lives in `compute_loss` and test logits in
-    `model_inference`, so plug-in mixins can override either for any baseline.
+    `model_inference`, so plug-in mixins can override either for any baseline. A baseline's loss term
+    on its class text features (KgCoOp's) lives in `text_feature_loss`: a training step adds it to
+    whatever `compute_loss` returns, the plug-ins' losses included.
     """
 
     config_section = "COOP"  # TRAINER.<section> holds N_CTX, CTX_INIT and PREC of the method
@@ -43,6 +47,7 @@ class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
     prompt_layout = "plain"  # key of the layout in trainers.parts.prompt_layout.PROMPT_LAYOUTS
     log_accuracy = True  # whether the per-batch line reports the batch accuracy
     check_finite_loss = True  # CoOp raises on a NaN/inf loss; upstream CoCoOp, MaPLe and DePT step regardless
+    _text_feature_losses = None  # terms of `text_feature_loss` collected during one training step
 
     def check_cfg(self, cfg):
         prec = cfg.TRAINER[self.config_section].PREC
@@ -64,7 +69,10 @@ class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
     def build_model(self):
         cfg = self.cfg
         self.precision = effective_precision(self.method_cfg.PREC, self.device)
-        self.clip_model = load_clip(cfg, self.method_cfg.PREC, self.device)
+        try:
+            self.clip_model = load_clip(cfg, self.method_cfg.PREC, self.device, self.clip_design())
+        except DesignError as error:
+            raise ConfigError(f"TRAINER.{self.config_section} prompt settings: {error}") from error
         check_input_size(cfg, self.clip_model)
         options = cfg.TRAINER.TEXT_ENCODER
         self.text_encoder = TextEncoder(self.clip_model, options.TRUNCATE_AT_EOT, options.SHARE_PREFIX)
@@ -81,6 +89,15 @@ class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
         optim = self.build_optimizer(learner)
         self.register_model(self.learner_name, learner, optim, build_lr_scheduler(optim, cfg.OPTIM))
         self.scaler = grad_scaler(self.device) if self.precision == "amp" else None
+
+    def clip_design(self):
+        """`design_details` of the CLIP this method needs (None: OpenAI's; PromptSRC's has IVLP prompts)."""
+        return None
+
+    @property
+    def soft_token_count(self):
+        """Class soft tokens of the method's text prompt (the N a plug-in layout is built with)."""
+        return self.method_cfg.N_CTX
 
     def build_layout(self, classnames, context):
         return build_prompt_layout(self.cfg, classnames, self.clip_model, context, layout=self.prompt_layout)
@@ -103,6 +120,11 @@ class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
     def encode_image_tower(self, images):
         return self.clip_model.encode_image(images.type(self.dtype))
 
+    @torch.no_grad()
+    def frozen_image_features(self, images):
+        """Image features [B, E] of the frozen CLIP: no prompt, not even the ones the model owns (IVLP)."""
+        return self.clip_model.encode_image(images.type(self.dtype), own_prompts=False)
+
     def class_text_features(self):
         """Raw text features [C, E] of the current prompts."""
         return self.encode_prompts(*self.prompt_learner())
@@ -111,7 +133,18 @@ class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
         """Text features [..., C, E] of the prompts of `layout` (default: the trainer's), telling the
         encoder what the classes share."""
         shared = (layout or self.prompt_learner).shared_prefix_length
-        return self.text_encoder(embeddings, pool_index, block_hook=block_hook, shared_prefix=shared)
+        features = self.text_encoder(embeddings, pool_index, block_hook=block_hook, shared_prefix=shared)
+        if layout is None and self._text_feature_losses is not None:
+            term = self.text_feature_loss(features)
+            if term is not None:
+                self._text_feature_losses.append(term)
+        return features
+
+    def text_feature_loss(self, text_features):
+        """Hook: a loss term on the raw class text features [C, E] of the trainer's prompts in a training
+        step (KgCoOp's knowledge-guided term), or None. It sees the very features the step's logits use,
+        so a plug-in's loss gains the term without knowing of it."""
+        return None
 
     def logits(self, images, text_features=None):
         if text_features is None:
@@ -123,6 +156,20 @@ class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
         logits = self.logits(images)
         loss = F.cross_entropy(logits, labels)
         return loss, self.loss_summary(loss, logits, labels)
+
+    def training_loss(self, images, labels):
+        """`compute_loss` plus the `text_feature_loss` terms of the prompts it encoded; the summary's
+        "loss" is the total."""
+        self._text_feature_losses = []
+        try:
+            loss, summary = self.compute_loss(images, labels)
+            extra_terms = self._text_feature_losses
+        finally:
+            self._text_feature_losses = None
+        if extra_terms:
+            loss = loss + sum(extra_terms)
+            summary["loss"] = loss.item()
+        return loss, summary
 
     def loss_summary(self, loss, logits, labels):
         summary = {"loss": loss.item()}
@@ -137,7 +184,7 @@ class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
     def forward_backward(self, batch):
         images, labels = self.parse_batch_train(batch)
         with precision_autocast(self.precision, self.device):
-            loss, summary = self.compute_loss(images, labels)
+            loss, summary = self.training_loss(images, labels)
         if self.scaler is None:
             self.model_backward_and_update(loss)
         else:

@@ -20,6 +20,9 @@ CUSTOM_TEMPLATES = {
     "ImageNetR": "a photo of a {}.",
 }
 
+# KgCoOp's hand-crafted prompts: CoOp's table with a sentence for DTD instead of "{} texture.".
+KGCOOP_TEMPLATES = {**CUSTOM_TEMPLATES, "DescribableTextures": "a photo of a {}, a type of texture."}
+
 # The seven templates CoOp's ensemble zero-shot baseline uses.
 IMAGENET_TEMPLATES_SELECT = [
     "itap of a {}.",
@@ -115,17 +118,21 @@ IMAGENET_TEMPLATES = [
     "a tattoo of the {}.",
 ]
 
+# PromptSRC's text-diversity templates: OpenAI's first 60, with "a photo of a {}." moved to the front.
+PROMPTSRC_TEMPLATES = [IMAGENET_TEMPLATES[39], *IMAGENET_TEMPLATES[:39], *IMAGENET_TEMPLATES[40:60]]
 
-def dataset_template(dataset_name, override=""):
-    """The single zero-shot template of a dataset; `override` (TRAINER.ZSCLIP.TEMPLATE) wins when set."""
+
+def dataset_template(dataset_name, override="", table=CUSTOM_TEMPLATES, override_key="TRAINER.ZSCLIP.TEMPLATE"):
+    """The single hand-written template of a dataset in `table`; `override` (the setting named
+    `override_key`) wins when set."""
     if override:
         return override
-    if dataset_name not in CUSTOM_TEMPLATES:
+    if dataset_name not in table:
         raise ConfigLookupError(
-            f"No zero-shot template for DATASET.NAME={dataset_name!r}; "
-            "set TRAINER.ZSCLIP.TEMPLATE, e.g. 'a photo of a {}.'"
+            f"No hand-written template for DATASET.NAME={dataset_name!r}; "
+            f"set {override_key}, e.g. 'a photo of a {{}}.'"
         )
-    return CUSTOM_TEMPLATES[dataset_name]
+    return table[dataset_name]
 
 
 def ensemble_templates(dataset_name, override=""):

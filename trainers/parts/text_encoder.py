@@ -29,18 +29,19 @@ class TextEncoder:
 
         `shared_prefix`: how many leading positions the caller guarantees are the same tensor for
         every class of a prompt set (a layout's `shared_prefix_length`); 0 encodes every row in full.
+        Deep prompts the CLIP owns (IVLP) enter only through `block_hook`: the layout places them.
         """
         embeddings = embeddings.type(self.clip_model.dtype)
         prefix_length = self.usable_prefix(shared_prefix, pool_index, block_hook, embeddings.shape[:-2])
         if prefix_length:
             check_shared(embeddings, prefix_length)
             return self.clip_model.encode_text_shared_prefix(
-                embeddings, pool_index, prefix_length, block_hook=block_hook, truncate=self.truncate
+                embeddings, pool_index, prefix_length, block_hook=block_hook, truncate=self.truncate, own_prompts=False
             )
         *leading, classes, length, width = embeddings.shape
         features = self.clip_model.encode_text_embeddings(
             embeddings.reshape(-1, length, width), pool_index.repeat(math.prod(leading)),
-            block_hook=block_hook, truncate=self.truncate,
+            block_hook=block_hook, truncate=self.truncate, own_prompts=False,
         )
         return features.reshape(*leading, classes, -1)
 

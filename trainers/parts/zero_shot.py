@@ -1,4 +1,6 @@
 """Frozen class text features from hand-written templates (zero-shot weights), computed once per run."""
+import copy
+
 import torch
 
 import clip
@@ -22,3 +24,15 @@ def template_text_features(clip_model, classnames, templates):
     if len(templates) == 1:
         return total
     return l2_normalize(total / len(templates))
+
+
+@torch.no_grad()
+def mean_template_features(clip_model, classnames, templates):
+    """Class features [C, E] averaged over templates *before* normalising (PromptSRC's frozen text
+    target), on the frozen text tower in fp32 as upstream computes it."""
+    model = clip_model if clip_model.dtype == torch.float32 else copy.deepcopy(clip_model).float()
+    device = model.token_embedding.weight.device
+    names = [name.replace("_", " ") for name in classnames]
+    features = [model.encode_text(clip.tokenize([template.format(name) for name in names]).to(device),
+                                  own_prompts=False) for template in templates]
+    return torch.stack(features, dim=1).mean(dim=1)

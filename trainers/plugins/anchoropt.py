@@ -269,8 +269,7 @@ class AnchorOPTMixin:
         """z_a from the frozen branch, reusing the baseline's image features when no prompt enters the image tower."""
         seen_images, features = self._encoded_images
         if not self.frozen_image_encoder or seen_images is not images:
-            with torch.no_grad():
-                features = self.clip_model.encode_image(images.type(self.dtype))
+            features = self.frozen_image_features(images)
         return cosine_logits(features.detach(), self.anchor_text_features(), self.logit_scale)
 
     @torch.no_grad()

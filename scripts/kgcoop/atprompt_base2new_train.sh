@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# KgCoOp_ATP base-to-novel training on the base classes: bash scripts/kgcoop/atprompt_base2new_train.sh DATASET [SEED ...]
+# Settings: configs/runs/KgCoOp_ATP.yaml; attribute overrides: see scripts/README.md.
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+launch_step base2new_train KgCoOp_ATP "$@"

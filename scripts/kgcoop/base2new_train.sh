@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# KgCoOp base-to-novel training on the base classes: bash scripts/kgcoop/base2new_train.sh DATASET [SEED ...]
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+launch_step base2new_train KgCoOp "$@"

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# KgCoOp training on all ImageNet classes for cross-dataset / domain generalisation: bash scripts/kgcoop/xd_train.sh [SEED ...]
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+launch_step xd_train KgCoOp "$@"

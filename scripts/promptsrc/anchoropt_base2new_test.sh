@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# PromptSRC + AnchorOPT novel-class evaluation (ensemble of prompt and anchor): bash scripts/promptsrc/anchoropt_base2new_test.sh DATASET [SEED ...]
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+launch_step base2new_test PromptSRC_AnchorOPT "$@"

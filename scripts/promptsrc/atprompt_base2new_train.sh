@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# PromptSRC_ATP base-to-novel training on the base classes: bash scripts/promptsrc/atprompt_base2new_train.sh DATASET [SEED ...]
+# Settings: configs/runs/PromptSRC_ATP.yaml; attribute overrides: see scripts/README.md.
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+launch_step base2new_train PromptSRC_ATP "$@"

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# PromptSRC novel-class evaluation of the base-trained models: bash scripts/promptsrc/base2new_test.sh DATASET [SEED ...]
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+launch_step base2new_test PromptSRC "$@"

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# PromptSRC evaluation of the ImageNet models: bash scripts/promptsrc/xd_test.sh TARGET|xd|dg|all [SEED ...]
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+launch_step xd_test PromptSRC "$@"
