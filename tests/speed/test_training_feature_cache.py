@@ -18,8 +18,11 @@ from tests.trainers.train_runs import RECIPES, TINY_OPTS, small_dataset  # noqa:
 from trainers.parts.feature_cache import ImageFeatureCache
 
 EPOCHS = 3
-ANCHOROPT_CONFIGS = {"CoOp_AnchorOPT": "CoOp", "CoCoOp_AnchorOPT": "CoCoOp", "DePT_AnchorOPT": "DePT"}
-ELIGIBLE = ["CoOp", "CoCoOp", "DePT", "CoOp_ATP", "CoCoOp_ATP", "DePT_ATP", *ANCHOROPT_CONFIGS]
+ANCHOROPT_CONFIGS = {"CoOp_AnchorOPT": "CoOp", "CoCoOp_AnchorOPT": "CoCoOp", "DePT_AnchorOPT": "DePT",
+                     "KgCoOp_AnchorOPT": "KgCoOp"}
+ELIGIBLE = ["CoOp", "CoCoOp", "DePT", "KgCoOp", "CoOp_ATP", "CoCoOp_ATP", "DePT_ATP", "KgCoOp_ATP",
+            *ANCHOROPT_CONFIGS]
+PROMPTED_IMAGE_TOWERS = ["MaPLe", "PromptSRC", "PromptSRC_ATP", "PromptSRC_AnchorOPT"]
 # 2 base classes x 4 shots = 8 items in batches of 3: two batches per epoch, two items dropped
 SWEEP_OPTS = ["DATASET.SUBSAMPLE_CLASSES", "base", "DATASET.NUM_SHOTS", "4", "DATALOADER.TRAIN_X.BATCH_SIZE", "3",
               "OPTIM.MAX_EPOCH", str(EPOCHS), "TEST.NO_TEST", "True", "DATALOADER.PER_SAMPLE_SEEDS", "True"]
@@ -41,6 +44,8 @@ def run(small_dataset, tiny_vit_checkpoint, anchor_file, tmp_path_factory):  # n
             recipe_opts = ["TRAINER.ANCHOROPT.N_CTX", "2", "TRAINER.ANCHOROPT.ANCHOR_PATH", anchor_file]
         else:
             config_file, recipe_opts = RECIPES[trainer]
+            if trainer.endswith("_AnchorOPT"):
+                recipe_opts = [*recipe_opts, "TRAINER.ANCHOROPT.ANCHOR_PATH", anchor_file]
         cache_opts = ["TRAINER.FEATURE_CACHE.DIR", cache_dir, "TRAINER.FEATURE_CACHE.TRAIN", str(bool(cache_dir))]
         argv = ["--root", small_dataset.root, "--seed", seed, "--trainer", trainer,
                 "--dataset-config-file", small_dataset.config_file, "--config-file", config_file,
@@ -94,10 +99,11 @@ def test_the_training_cache_needs_a_folder(run):
         run("CoOp", "", "TRAINER.FEATURE_CACHE.TRAIN", "True")
 
 
-def test_prompted_image_towers_train_from_images(run, tmp_path, capsys):
-    trainer = run("MaPLe", str(tmp_path), "OPTIM.MAX_EPOCH", "1", "DATASET.SUBSAMPLE_CLASSES", "all")
+@pytest.mark.parametrize("trainer_name", PROMPTED_IMAGE_TOWERS)
+def test_prompted_image_towers_train_from_images(trainer_name, run, tmp_path, capsys):
+    trainer = run(trainer_name, str(tmp_path), "OPTIM.MAX_EPOCH", "1", "DATASET.SUBSAMPLE_CLASSES", "all")
     assert trainer.training_cache is None
-    assert "does not apply to MaPLe" in capsys.readouterr().out
+    assert f"does not apply to {trainer_name}" in capsys.readouterr().out
     assert os.listdir(tmp_path) == []
 
 
