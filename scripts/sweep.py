@@ -101,10 +101,10 @@ def run_here(jobs, slots, echo):
 
 
 def announce_feature_cache(run_opts):
-    """Say once (on stderr, so dry-run output stays commands) that the jobs share views and their features."""
+    """Say once that the jobs share views and their features (a dry run's commands show it themselves)."""
     if run_opts:
         print(f"Per-sample augmentation seeds and the training-feature cache are on for every job "
-              f"({shlex.join(run_opts)}); --no-feature-cache turns them off", file=sys.stderr)
+              f"({shlex.join(run_opts)}); --no-feature-cache turns them off", flush=True)
 
 
 def failed_log(job):
@@ -227,7 +227,8 @@ def main(args, env=None):
             print_status(jobs, launch.output_root)
             return 0
         dry_run = args.dry_run or is_dry_run(env)
-        announce_feature_cache(launch.run_opts)
+        if not dry_run:
+            announce_feature_cache(launch.run_opts)
         if args.executor == "slurm":
             return submit_to_slurm(args, jobs, resources, launch, dry_run)
         if dry_run:
