@@ -7,6 +7,10 @@
     and peak GPU memory, with every shortcut off and the original precision (fp16) against ours;
   * AnchorOPT stage I: our text-only step against the original loop, which loads, augments and
     encodes an image batch at every step although its loss never uses the images.
+  * a sweep (`--sweep`): the trainers whose image tower is frozen, trained one after another for a few
+    epochs on one seed, the original way (images loaded, augmented and encoded at every step, every
+    shortcut off) against ours (per-sample views and the training-feature cache: the first method
+    encodes and stores each epoch's views, the others train from them), plus the cache's disk use.
 Evaluation of base + new for 3 seeds is 6 evaluations: the original encodes images 6 times, ours
 fills the feature cache twice (base, new) and reads it 4 times, so its estimate is 2 cold + 4 warm;
 a method run after another on the same test sets (a sweep) finds the cache warm all 6 times.
@@ -36,6 +40,7 @@ from clip import tiny  # noqa: E402
 from clip.model import CLIP  # noqa: E402
 from dassl.utils import save_checkpoint  # noqa: E402
 from datasets.synthetic import make_synthetic_dataset  # noqa: E402
+from scripts.launch.runs import feature_cache_options  # noqa: E402
 from trainers.parts.feature_cache import tensor_checksum  # noqa: E402
 from trainers.plugins.anchoropt_anchor import ANCHOR_PARAM_NAME  # noqa: E402
 
@@ -79,11 +84,16 @@ TRAINERS = {
     "MaPLe": Row("MaPLe/vit_b16_c2_ep5_batch4_2ctx"),
     "DePT": Row("DePT/vit_b16_ep10_bs4_lr35"),
     "CoOp_ATP": Row("CoOp/vit_b16", ("TRAINER.ATPROMPT.USE_ATPROMPT", "True")),
+    "CoCoOp_ATP": Row("CoCoOp/vit_b16_c4_ep10_batch1_ctxv1", ("TRAINER.ATPROMPT.USE_ATPROMPT", "True")),
     "DePT_ATP": Row("DePT/vit_b16_ep10_bs4_lr35", ("TRAINER.ATPROMPT.USE_ATPROMPT", "True")),
     "CoOp_AnchorOPT": Row("CoOp/vit_b16"),
+    "CoCoOp_AnchorOPT": Row("CoCoOp/vit_b16_c4_ep10_batch1_ctxv1"),
     "DePT_AnchorOPT": Row("DePT/vit_b16_ep10_bs4_lr35"),
     "CoOp_Pretrain_Anchor": Row("CoOp/vit_b16", stage_one=True),
 }
+# The trainers a sweep shares training-view features between (frozen image tower), in sweep order.
+SWEEP_TRAINERS = ["CoOp", "CoCoOp", "DePT", "CoOp_ATP", "CoCoOp_ATP", "DePT_ATP",
+                  "CoOp_AnchorOPT", "CoCoOp_AnchorOPT", "DePT_AnchorOPT"]
 
 
 def synchronize(device):
@@ -250,12 +260,13 @@ class Workspace:
     """A ViT-B/16-shaped random checkpoint, a synthetic dataset of real-size images, a random stage-I anchor
     and a descriptions file for stage I, in a temp folder."""
 
-    def __init__(self, root, n_classes, test_per_class, shape=VIT_B16):
+    def __init__(self, root, n_classes, test_per_class, shape=VIT_B16, shots=2):
         self.root = root
+        self.shots = shots
         self.image_size = shape["image_resolution"]
         self.checkpoint = tiny.save_state_dict(tiny.tiny_vit_state_dict(**shape), os.path.join(root, "clip.pt"))
         self.dataset = make_synthetic_dataset(os.path.join(root, "data"), "Caltech101", n_classes=2 * n_classes,
-                                              train_per_class=2, val_per_class=1, test_per_class=test_per_class,
+                                              train_per_class=shots, val_per_class=1, test_per_class=test_per_class,
                                               image_size=self.image_size)
         self.feature_cache = os.path.join(root, "feature_cache")
         self.anchor_file = write_random_anchor(os.path.join(root, "anchor"), shape["text_width"])
@@ -293,7 +304,7 @@ def build_trainer(workspace, name, device, batch_size, opts):
         "--output-dir", tempfile.mkdtemp(dir=workspace.root),
         "MODEL.BACKBONE.NAME", workspace.checkpoint, "USE_CUDA", str(device.type == "cuda"),
         "INPUT.SIZE", f"({workspace.image_size}, {workspace.image_size})",
-        "DATASET.NUM_SHOTS", "2", "DATASET.SUBSAMPLE_CLASSES", "base", "DATALOADER.NUM_WORKERS", "0",
+        "DATASET.NUM_SHOTS", str(workspace.shots), "DATASET.SUBSAMPLE_CLASSES", "base", "DATALOADER.NUM_WORKERS", "0",
         "DATALOADER.TRAIN_X.BATCH_SIZE", str(batch_size),
         "TRAINER.ANCHOROPT.ANCHOR_PATH", workspace.anchor_file,
         "TRAINER.ANCHOROPT.DESCRIPTIONS_FILE", workspace.descriptions_file,
@@ -420,6 +431,84 @@ def bench_trainer(workspace, name, device, batch_size, repeats, ours_opts):
     return report
 
 
+def timed_training(trainer):
+    """Seconds of `trainer.train()` (every epoch; no test), seconds of its epoch loops alone (batches
+    loaded and stepped; no per-run or per-epoch set-up such as the tower hash or cache reads and writes)
+    and its number of optimisation steps."""
+    loop_seconds = []
+    run_epoch = trainer.run_epoch
+
+    def timed_epoch():
+        start = time.perf_counter()
+        run_epoch()
+        synchronize(trainer.device)
+        loop_seconds.append(time.perf_counter() - start)
+
+    trainer.run_epoch = timed_epoch
+    start = time.perf_counter()
+    quiet(trainer.train)()
+    synchronize(trainer.device)
+    return time.perf_counter() - start, sum(loop_seconds), trainer.max_epoch * len(trainer.train_loader_x)
+
+
+def folder_bytes(folder):
+    return sum(entry.stat().st_size for entry in os.scandir(folder)) if os.path.isdir(folder) else 0
+
+
+def bench_sweep(workspace, names, device, batch_size, epochs, ours_opts, repeats=1):
+    """Train `names` one after another on one seed, the original way and ours, interleaved per method so a
+    shared machine's load falls on both; ours starts from an empty training-feature cache."""
+    cache_dir = os.path.join(workspace.root, "sweep_feature_cache")
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    run_opts = ["OPTIM.MAX_EPOCH", str(epochs), "TEST.NO_TEST", "True"]
+    methods = {}
+    for name in names:
+        print(f"sweep: training {name} ...", file=sys.stderr)
+        original = build_trainer(workspace, name, device, batch_size,
+                                 [*ORIGINAL_OPTS, *precision_opts(ORIGINAL_PRECISION), *run_opts])
+        original_s, original_steps_s, steps = timed_training(original)
+        ours = build_trainer(workspace, name, device, batch_size,
+                             [*ours_opts, *run_opts, *feature_cache_options(cache_dir)])
+        ours_s, ours_steps_s, _ = timed_training(ours)
+        methods[name] = {"original_s": original_s, "ours_s": ours_s, "original_steps_s": original_steps_s,
+                         "ours_steps_s": ours_steps_s, "steps": steps, "cache": "cold" if not methods else "warm"}
+    warm = [row for row in methods.values() if row["cache"] == "warm"]
+    warm_names = [name for name, row in methods.items() if row["cache"] == "warm"]
+    entries = len([entry for entry in os.listdir(cache_dir) if entry.endswith(".pt")])
+    return {
+        "trainers": methods, "epochs": epochs,
+        "original_s": sum(row["original_s"] for row in methods.values()),
+        "ours_s": sum(row["ours_s"] for row in methods.values()),
+        "ratio": ratio(sum(row["original_s"] for row in methods.values()),
+                       sum(row["ours_s"] for row in methods.values())),
+        "warm_step_ratio": ratio(sum(row["original_steps_s"] for row in warm), sum(row["ours_steps_s"] for row in warm)),
+        "cache_entries": entries,
+        "mb_per_epoch": folder_bytes(cache_dir) / 2 ** 20 / max(entries, 1),
+        "warm_step_alternating": warm_names and bench_warm_step(workspace, warm_names[0], device, batch_size, repeats),
+    }
+
+
+def bench_warm_step(workspace, name, device, batch_size, repeats):
+    """One step of `name` the original way (its batch loaded, then stepped with the images) against one
+    warm step (the batch's view features in, text side only), fastest of `repeats` alternating rounds:
+    the sweep's per-method timings are single passes, which a shared machine's load can swing."""
+    original = build_trainer(workspace, name, device, batch_size, [*ORIGINAL_OPTS, *precision_opts(ORIGINAL_PRECISION)])
+    ours = build_trainer(workspace, name, device, batch_size, [])
+    batch = next(iter(original.train_loader_x))
+    with torch.no_grad():
+        features = ours.encode_image_tower(batch["img"].to(device))
+    original_step, loading = fixed_batch_step(original), lambda: next(iter(original.train_loader_x))
+    warm_batch = {"img": features, "label": batch["label"]}
+    prepare_training(ours)
+    ours.serving_cached_features = True
+    probe = Probe(device)
+    original_s, loading_s, warm_s = fastest([lambda: probe.time(quiet(original_step)), lambda: probe.time(loading),
+                                             lambda: probe.time(quiet(lambda: ours.forward_backward(warm_batch)))],
+                                            repeats)
+    return {"trainer": name, "original_s": original_s, "loading_s": loading_s, "warm_s": warm_s,
+            "ratio": ratio(original_s + loading_s, warm_s)}
+
+
 def format_ratio(value):
     return "-" if value is None else f"{value:.2f}x"
 
@@ -445,13 +534,31 @@ def print_table(report):
               f"{format_ratio(row['base_new_3_seeds_eval_speedup']):>17} "
               f"{format_ratio(row['base_new_3_seeds_eval_speedup_warm']):>13} "
               f"{format_ratio(row['activation_memory_ratio']):>17} {format_ratio(row['peak_memory_ratio']):>19}")
+    if "sweep" in report:
+        print_sweep(report["sweep"])
+
+
+def print_sweep(sweep):
+    print(f"Sweep of {len(sweep['trainers'])} methods x 1 seed x {sweep['epochs']} epochs: original "
+          f"{sweep['original_s']:.1f} s, ours {sweep['ours_s']:.1f} s ({format_ratio(sweep['ratio'])}); "
+          f"warm methods per step {format_ratio(sweep['warm_step_ratio'])}; "
+          f"cache {sweep['mb_per_epoch']:.2f} MB per dataset-seed-epoch")
+    step = sweep["warm_step_alternating"]
+    if step:
+        print(f"  one {step['trainer']} step, fastest of alternating rounds: original {step['original_s']:.2f} s "
+              f"+ loading {step['loading_s']:.2f} s, warm {step['warm_s']:.2f} s ({format_ratio(step['ratio'])})")
+    for name, row in sweep["trainers"].items():
+        print(f"  {name:<18} {row['cache']:<5} {row['steps']:>4} steps  original {row['original_s']:8.1f} s  "
+              f"ours {row['ours_s']:7.1f} s  {format_ratio(ratio(row['original_s'], row['ours_s'])):>8}  per step "
+              f"{format_ratio(ratio(row['original_steps_s'], row['ours_steps_s'])):>8}")
 
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--json", default="", help="write the full report here")
-    parser.add_argument("--trainers", nargs="+", default=list(TRAINERS), choices=list(TRAINERS))
+    parser.add_argument("--trainers", nargs="*", default=list(TRAINERS), choices=list(TRAINERS),
+                        help="trainer rows (default: all; none named: the sweep alone)")
     parser.add_argument("--classes", type=int, default=None, help="base classes (default: 4 on CPU, 100 on CUDA)")
     parser.add_argument("--text-classes", type=int, default=32, help="prompts of the text-encoder benchmark")
     parser.add_argument("--memory-classes", type=int, default=1000,
@@ -461,6 +568,10 @@ def build_parser():
     parser.add_argument("--repeats", type=int, default=None,
                         help="alternating rounds per measurement, the fastest kept (default: 2 on CPU, 10 on CUDA)")
     parser.add_argument("--ours-prec", default="", help="precision of our runs (e.g. amp); default: the method's")
+    parser.add_argument("--sweep", nargs="*", default=None, choices=SWEEP_TRAINERS, metavar="TRAINER",
+                        help=f"also time a sweep of these trainers (none named: {' '.join(SWEEP_TRAINERS)})")
+    parser.add_argument("--sweep-epochs", type=int, default=2, help="epochs of every sweep method")
+    parser.add_argument("--shots", type=int, default=2, help="training images per class (DATASET.NUM_SHOTS)")
     return parser
 
 
@@ -480,10 +591,13 @@ def main(args):
               "memory_classes": args.memory_classes, "text_activations_gib": saved_activation_gib(args.memory_classes),
               "trainers": {}}
     with tempfile.TemporaryDirectory(prefix="benchmark-") as root:
-        workspace = Workspace(root, n_classes, test_per_class)
+        workspace = Workspace(root, n_classes, test_per_class, shots=args.shots)
         for name in args.trainers:
             print(f"benchmarking {name} ...", file=sys.stderr)
             report["trainers"][name] = bench_trainer(workspace, name, device, batch_size, repeats, ours_opts)
+        if args.sweep is not None:
+            report["sweep"] = bench_sweep(workspace, args.sweep or SWEEP_TRAINERS, device, batch_size,
+                                          args.sweep_epochs, ours_opts, repeats)
     print_table(report)
     if args.json:
         with tempfile.NamedTemporaryFile("w", dir=os.path.dirname(os.path.abspath(args.json)), delete=False) as f:

@@ -7,7 +7,10 @@
 
 Each job is one trainer x dataset x seed: train, then test (base2new), or train with a final test
 (fewshot), or ImageNet training then every target (xd; --datasets names targets, or xd / dg / all).
-Finished runs are skipped, so a re-launched sweep only runs what is missing. Stage-I jobs
+Finished runs are skipped, so a re-launched sweep only runs what is missing. Jobs share one image-feature
+cache unless --no-feature-cache; with it every job also draws per-sample augmentation seeds and caches its
+training views' features, so the first method of a (dataset, seed) encodes the training images and the
+others with a frozen image tower train from its features. Stage-I jobs
 (CoOp_Pretrain_Anchor) run before the stage-II jobs of the same dataset and seed, which get its anchor.
 Executors: local (one job at a time), gpus (one job per visible GPU at a time; CPU when none), slurm
 (submitit). Settings: configs/runs/<Trainer>.yaml; environment: DATA, OUTPUT_ROOT, PYTHON, BACKBONE,
@@ -25,7 +28,7 @@ if __package__ in (None, ""):
 from scripts.launch.environment import (SettingsResolver, enter_repository, is_dry_run,  # noqa: E402
                                         launch_from_environment)
 from scripts.launch.execute import job_state, run_job  # noqa: E402
-from scripts.launch.runs import (BASE_TO_NOVEL_DATASETS, FEATURE_CACHE_OPTION, PROTOCOLS, XD_GROUPS,  # noqa: E402
+from scripts.launch.runs import (BASE_TO_NOVEL_DATASETS, PROTOCOLS, XD_GROUPS, feature_cache_options,  # noqa: E402
                                  run_finished, sweep_jobs)
 from scripts.launch.settings import (REPO_ROOT, SettingsError, check_choice, known_datasets,  # noqa: E402
                                      known_trainers)
@@ -97,6 +100,13 @@ def run_here(jobs, slots, echo):
     return statuses
 
 
+def announce_feature_cache(run_opts):
+    """Say once that the jobs share views and their features (a dry run's commands show it themselves)."""
+    if run_opts:
+        print(f"Per-sample augmentation seeds and the training-feature cache are on for every job "
+              f"({shlex.join(run_opts)}); --no-feature-cache turns them off", flush=True)
+
+
 def failed_log(job):
     return job_state(job).log or job.steps[0].log_path
 
@@ -114,7 +124,8 @@ def build_parser():
     parser.add_argument("--gpus", nargs="+", default=None, help="GPU ids for --executor gpus (default: all visible)")
     parser.add_argument("--feature-cache", default=None,
                         help="shared image-feature cache folder (default: <OUTPUT_ROOT>/feature_cache)")
-    parser.add_argument("--no-feature-cache", action="store_true", help="encode test images in every run")
+    parser.add_argument("--no-feature-cache", action="store_true",
+                        help="encode test and training images in every run, with the original augmentation stream")
     parser.add_argument("--dry-run", action="store_true", help="print what would run or be submitted (also DRY_RUN=1)")
     parser.add_argument("--status", action="store_true", help="show done / running / failed / pending per job")
     parser.add_argument("--no-table", action="store_true", help="do not print the table at the end")
@@ -207,8 +218,7 @@ def main(args, env=None):
         output_root = env.get("OUTPUT_ROOT") or "output"
         cache = os.path.abspath(args.feature_cache) if args.feature_cache else os.path.join(
             REPO_ROOT, output_root, "feature_cache")  # OUTPUT_ROOT is relative to the repository
-        launch = launch_from_environment(env, args.data,
-                                         () if args.no_feature_cache else (FEATURE_CACHE_OPTION, cache))
+        launch = launch_from_environment(env, args.data, () if args.no_feature_cache else feature_cache_options(cache))
         enter_repository()
         resolver = SettingsResolver(env, launch.extra_opts)
         jobs = sweep_jobs(launch, args.trainers, datasets, args.seeds, args.protocol, resolver,
@@ -217,6 +227,8 @@ def main(args, env=None):
             print_status(jobs, launch.output_root)
             return 0
         dry_run = args.dry_run or is_dry_run(env)
+        if not dry_run:
+            announce_feature_cache(launch.run_opts)
         if args.executor == "slurm":
             return submit_to_slurm(args, jobs, resources, launch, dry_run)
         if dry_run:

@@ -50,6 +50,7 @@ class CoOp_Pretrain_Anchor(PromptTrainer):
 
     learner_name = "anchor_prompt_learner"
     log_accuracy = False
+    caches_training_features = False  # mostly text-only: its steps may carry no images at all
 
     @property
     def anchoropt_cfg(self):

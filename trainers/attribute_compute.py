@@ -122,6 +122,8 @@ class CandidateMixture(nn.Module):
 class AttributeCompute(PromptTrainer):
     """CoOp-style candidates on a frozen CLIP; logits = Σ_k softmax(α)_k · s · img · text_kᵀ."""
 
+    caches_training_features = False  # every step also encodes a validation batch
+
     @property
     def method_cfg(self):
         return self.cfg.SEARCH

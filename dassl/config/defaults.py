@@ -55,6 +55,10 @@ _C.DATALOADER = CN()
 _C.DATALOADER.NUM_WORKERS = 4
 _C.DATALOADER.K_TRANSFORMS = 1  # apply the train transform K times per image
 _C.DATALOADER.RETURN_IMG0 = False  # also return the un-augmented image
+# True: training item i's augmentation in epoch e draws from generators seeded by (SEED, e, i), so the
+# view is the same for any worker or GPU count, method or initialisation (what a shared training-feature
+# cache needs); False = the global random streams, as the original code
+_C.DATALOADER.PER_SAMPLE_SEEDS = False
 _C.DATALOADER.TRAIN_X = CN()
 _C.DATALOADER.TRAIN_X.SAMPLER = "RandomSampler"
 _C.DATALOADER.TRAIN_X.BATCH_SIZE = 32

@@ -1,1 +1,1 @@
-from .data_manager import DataManager, DatasetWrapper, build_data_loader
+from .data_manager import DataManager, DatasetWrapper, build_data_loader, index_loader, set_loader_epoch

@@ -6,6 +6,7 @@ from torchvision.transforms import Compose, Normalize, Resize, ToTensor
 from dassl.utils import read_image
 
 from .datasets import build_dataset
+from .sample_seeds import sample_seed, seeded_randomness
 from .samplers import build_sampler
 from .transforms import INTERPOLATION_MODES, build_transform
 
@@ -145,6 +146,13 @@ def format_simple_table(rows):
     return "\n".join([rule, *body, rule])
 
 
+def set_loader_epoch(loader, epoch):
+    """Tell a loader's dataset the epoch its per-sample augmentation seeds use (workers copy it at iter())."""
+    dataset = getattr(loader, "dataset", None)
+    if hasattr(dataset, "set_epoch"):
+        dataset.set_epoch(epoch)
+
+
 class DatasetWrapper(Dataset):
     """Turns Datums into the batch dict (img, label, domain, impath, index) the trainers expect."""
 
@@ -153,6 +161,8 @@ class DatasetWrapper(Dataset):
         self.data_source = data_source
         self.transform = transform
         self.is_train = is_train
+        self.per_sample_seeds = is_train and cfg.DATALOADER.PER_SAMPLE_SEEDS
+        self.epoch = 0
         self.k_tfm = cfg.DATALOADER.K_TRANSFORMS if is_train else 1
         self.return_img0 = cfg.DATALOADER.RETURN_IMG0
         if self.k_tfm > 1 and transform is None:
@@ -165,7 +175,16 @@ class DatasetWrapper(Dataset):
     def __len__(self):
         return len(self.data_source)
 
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
     def __getitem__(self, idx):
+        if not self.per_sample_seeds:
+            return self._load(idx)
+        with seeded_randomness(sample_seed(self.cfg.SEED, self.epoch, idx)):
+            return self._load(idx)
+
+    def _load(self, idx):
         item = self.data_source[idx]
         output = {"label": item.label, "domain": item.domain, "impath": item.impath, "index": idx}
         img0 = read_image(item.impath)
@@ -183,3 +202,23 @@ class DatasetWrapper(Dataset):
     def _transform_image(self, tfm, img0):
         images = [tfm(img0) for _ in range(self.k_tfm)]
         return images[0] if len(images) == 1 else images
+
+
+class ItemIndices(Dataset):
+    """The labels and indices of a DatasetWrapper's items, without opening an image (a cached-feature epoch)."""
+
+    def __init__(self, images):
+        self.data_source = images.data_source
+
+    def __len__(self):
+        return len(self.data_source)
+
+    def __getitem__(self, idx):
+        item = self.data_source[idx]
+        return {"label": item.label, "domain": item.domain, "index": idx}
+
+
+def index_loader(loader):
+    """A loader over `loader`'s items in the same order (same sampler, batches, global random draws), images left unread."""
+    return DataLoader(ItemIndices(loader.dataset), batch_size=loader.batch_size, sampler=loader.sampler,
+                      num_workers=0, drop_last=loader.drop_last)

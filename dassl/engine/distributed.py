@@ -68,6 +68,16 @@ def broadcast_parameters(modules):
             dist.broadcast(tensor.data, src=0)
 
 
+def sum_over_ranks(tensor):
+    """`tensor` summed over the ranks (unchanged in a single process); returned on the tensor's device."""
+    if not is_distributed():
+        return tensor
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
+    total = tensor.to(device).clone()
+    dist.all_reduce(total, op=dist.ReduceOp.SUM)
+    return total.to(tensor.device)
+
+
 def average_gradients(modules):
     """Mean of every gradient over the ranks: the gradient of the mean loss over the global batch."""
     if not is_distributed():

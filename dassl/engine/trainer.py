@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from dassl.data import DataManager
+from dassl.data import DataManager, set_loader_epoch
 from dassl.evaluation import build_evaluator
 from dassl.engine import distributed
 from dassl.utils import (
@@ -142,6 +142,8 @@ class TrainerBase:
         self.before_train()
         for self.epoch in range(self.start_epoch, self.max_epoch):
             distributed.start_epoch(getattr(self, "train_loader_x", None), self.epoch)
+            for loader in (getattr(self, "train_loader_x", None), getattr(self, "train_loader_u", None)):
+                set_loader_epoch(loader, self.epoch)
             self.before_epoch()
             self.run_epoch()
             self.after_epoch()

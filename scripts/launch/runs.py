@@ -22,7 +22,16 @@ ZERO_SHOT_SPLITS = ("base", "new", "all")
 ANCHOR_FILE = "anchor_prompt_learner/model.pth.tar-{epochs}"
 ANCHOR_OPTION = "TRAINER.ANCHOROPT.ANCHOR_PATH"
 FEATURE_CACHE_OPTION = "TRAINER.FEATURE_CACHE.DIR"
+# With a shared cache, a sweep's jobs also share their training views: each view then depends on (seed,
+# epoch, item) only, not on the original augmentation stream; trainers whose image tower is prompted (MaPLe,
+# PromptSRC) keep encoding their images.
+SHARED_VIEW_OPTIONS = ("DATALOADER.PER_SAMPLE_SEEDS", "True", "TRAINER.FEATURE_CACHE.TRAIN", "True")
 JOB_LOG = "sweep.log"
+
+
+def feature_cache_options(cache):
+    """train.py KEY VALUE options of a sweep's jobs sharing the image-feature cache folder `cache`."""
+    return (FEATURE_CACHE_OPTION, cache, *SHARED_VIEW_OPTIONS)
 
 
 def run_finished(directory):

@@ -7,7 +7,7 @@ import pytest
 from scripts import sweep
 from scripts.launch import shell
 from scripts.launch.execute import job_state, run_job
-from scripts.launch.runs import ANCHOR_OPTION, FEATURE_CACHE_OPTION, Job, Step
+from scripts.launch.runs import ANCHOR_OPTION, FEATURE_CACHE_OPTION, Job, Step, feature_cache_options
 from scripts.launch.settings import REPO_ROOT
 
 # Stands in for train.py: records its GPU and running time, then finishes the run (a test accuracy in
@@ -179,6 +179,42 @@ def test_slurm_dry_run_prints_the_arrays_and_their_dependency(tmp_path, capsys, 
                                  "--partition=gpu --account=lab --requeue --exclusive")
     assert [header.split("--dependency=")[1].split()[0] for header in headers[1:]] == [
         "afterok:<CoOp_Pretrain_Anchor/dtd/seed1>", "afterok:<CoOp_Pretrain_Anchor/eurosat/seed1>"]
+
+
+@pytest.mark.parametrize("executor", ["local", "gpus", "slurm"])
+def test_every_job_shares_views_and_the_training_cache_unless_told_not_to(executor, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = ("--trainers", "CoOp", "MaPLe", "--datasets", "dtd", "--seeds", "1", "--executor", executor, "--no-table")
+    status, lines, err = dry_run(tmp_path, capsys, *argv, EXTRA_OPTS="TRAINER.FEATURE_CACHE.TRAIN False")
+    cache = f"{tmp_path}/out/feature_cache"
+    shared = " ".join(feature_cache_options(cache))
+    assert shared == (f"TRAINER.FEATURE_CACHE.DIR {cache} DATALOADER.PER_SAMPLE_SEEDS True "
+                      "TRAINER.FEATURE_CACHE.TRAIN True")
+    steps = [line for line in lines if "train.py" in line]
+    assert status == 0 and len(steps) == 4
+    assert all(line.endswith(f"{shared} TRAINER.FEATURE_CACHE.TRAIN False") for line in steps)  # EXTRA_OPTS last
+    assert err == "" and not any("cache are on" in line for line in lines)  # a dry run prints commands only
+
+    status, lines, err = dry_run(tmp_path, capsys, *argv, "--no-feature-cache")
+    steps = [line for line in lines if "train.py" in line]
+    assert status == 0 and len(steps) == 4 and err == ""
+    assert not any("FEATURE_CACHE" in line or "PER_SAMPLE_SEEDS" in line for line in steps)
+
+
+@pytest.mark.parametrize("no_cache", [False, True])
+def test_a_run_announces_the_shared_views_once_before_its_jobs(no_cache, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    monkeypatch.setattr(sweep, "run_here", lambda jobs, slots, echo: ran.extend(jobs) or {job.name: 0 for job in jobs})
+    environment = {key: value for key, value in os.environ.items() if key not in ("SETTINGS_FILE", "EXTRA_OPTS")}
+    environment.update(DATA="/datasets", OUTPUT_ROOT=str(tmp_path / "out"))
+    argv = ["--trainers", "CoOp", "--datasets", "dtd", "--seeds", "1", "2", "--executor", "local", "--no-table"]
+    assert sweep.main(sweep.build_parser().parse_args(argv + ["--no-feature-cache"] * no_cache), environment) == 0
+    assert len(ran) == 2
+    announced = [line for line in capsys.readouterr().out.splitlines() if "training-feature cache are on" in line]
+    shared = " ".join(feature_cache_options(f"{tmp_path}/out/feature_cache"))
+    assert announced == ([] if no_cache else [f"Per-sample augmentation seeds and the training-feature cache are on "
+                                               f"for every job ({shared}); --no-feature-cache turns them off"])
 
 
 def test_visible_gpus_follow_cuda_visible_devices(monkeypatch):

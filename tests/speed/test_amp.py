@@ -22,7 +22,7 @@ def test_older_gpu_autocasts_to_fp16_with_scaler(monkeypatch):
 def amp_trainer(monkeypatch, tmp_path, data, checkpoint, dtype, init_scale=None):
     """CoOp under PREC amp with autocast forced onto the CPU in `dtype` (CPU runs fp32 otherwise)."""
     monkeypatch.setattr(prompt_trainer, "effective_precision", lambda prec, device: prec)
-    monkeypatch.setattr(prompt_trainer, "autocast_dtype", lambda device: dtype)
+    monkeypatch.setattr(amp, "autocast_dtype", lambda device: dtype)
     scaler = None if init_scale is None else torch.amp.GradScaler("cpu", init_scale=init_scale)
     monkeypatch.setattr(prompt_trainer, "grad_scaler", lambda device: scaler)
     trainer = run_train(data, checkpoint, "CoOp", tmp_path, flags=["--no-train"], opts=["TRAINER.COOP.PREC", "amp"])

@@ -48,3 +48,17 @@ def test_text_activation_count_shrinks_with_each_shortcut_and_scales_with_classe
     assert ten["full"] > 3 * ten["truncated"] > 3 * ten["shared"] > 0
     for variant in ("full", "truncated", "shared"):
         assert twenty[variant] > 1.5 * ten[variant]
+
+
+def test_sweep_row_trains_the_first_method_cold_and_the_others_from_its_cache(workspace):
+    sweep = benchmark.bench_sweep(workspace, ["CoOp", "DePT_ATP"], torch.device("cpu"), batch_size=2, epochs=2,
+                                  ours_opts=[])
+    assert [(row["cache"], row["steps"]) for row in sweep["trainers"].values()] == [("cold", 4), ("warm", 4)]  # 2 epochs x 4 views / batch 2
+    assert sweep["cache_entries"] == 2  # one per epoch, shared by both methods
+    assert 0 < sweep["mb_per_epoch"] < 0.01  # 4 views x 32 fp32 features and their labels
+    assert sweep["ratio"] > 0 and sweep["warm_step_ratio"] > 0
+    assert sweep["ratio"] == sweep["original_s"] / sweep["ours_s"]
+    assert all(0 < row["ours_steps_s"] < row["ours_s"] for row in sweep["trainers"].values())
+    benchmark.print_sweep(sweep)
+    step = sweep["warm_step_alternating"]
+    assert step["trainer"] == "DePT_ATP" and step["ratio"] == (step["original_s"] + step["loading_s"]) / step["warm_s"]

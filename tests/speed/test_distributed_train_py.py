@@ -29,10 +29,9 @@ def train_command(data, checkpoint, output_dir):
     ]
 
 
-def run(launcher, data, checkpoint, output_dir):
+def run(launcher, command):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": REPO_ROOT}
-    completed = subprocess.run([*launcher, *train_command(data, checkpoint, output_dir)], env=env,
-                               capture_output=True, text=True, timeout=300)
+    completed = subprocess.run([*launcher, *command], env=env, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return completed
 
@@ -45,9 +44,9 @@ def learned_context(output_dir):
 def test_two_gloo_processes_train_coop_to_the_one_process_prompts(small_dataset, tiny_vit_checkpoint,  # noqa: F811
                                                                   tmp_path):
     single, double = tmp_path / "one", tmp_path / "two"
-    run([sys.executable], small_dataset, tiny_vit_checkpoint, single)
+    run([sys.executable], train_command(small_dataset, tiny_vit_checkpoint, single))
     run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"],
-        small_dataset, tiny_vit_checkpoint, double)
+        train_command(small_dataset, tiny_vit_checkpoint, double))
     expected, got = learned_context(single), learned_context(double)
     initial = train.main(train.build_parser().parse_args(
         ["--no-train", *train_command(small_dataset, tiny_vit_checkpoint, tmp_path / "initial")[1:]]))

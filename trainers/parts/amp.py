@@ -1,4 +1,6 @@
 """PREC amp: bf16 autocast where the GPU has it (no loss scaling needed), fp16 with loss scaling otherwise."""
+from contextlib import nullcontext
+
 import torch
 
 
@@ -15,3 +17,11 @@ def grad_scaler(device):
     if autocast_dtype(device) == torch.bfloat16:
         return None
     return torch.amp.GradScaler(torch.device(device).type)
+
+
+def precision_autocast(precision, device):
+    """The autocast context of a PREC: amp's dtype on `device`, nothing for fp16 / fp32."""
+    if precision != "amp":
+        return nullcontext()
+    device = torch.device(device)
+    return torch.autocast(device_type=device.type, dtype=autocast_dtype(device))

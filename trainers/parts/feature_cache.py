@@ -34,10 +34,14 @@ def items_checksum(items):
     return digest.hexdigest()
 
 
-def cache_key(weights_checksum, dataset_name, split, items, transform):
-    """The file name of one entry: a digest of every input the features depend on."""
+def cache_key(weights_checksum, dataset_name, split, items, transform, **view):
+    """The file name of one entry: a digest of every input the features depend on.
+
+    `view` names what else picks the images' views (a training entry's seed, epoch and precision).
+    """
     parts = [f"format={CACHE_FORMAT}", f"weights={weights_checksum}", f"dataset={dataset_name}",
-             f"split={split}", f"items={items_checksum(items)}", f"transform={transform!r}"]
+             f"split={split}", f"items={items_checksum(items)}", f"transform={transform!r}",
+             *(f"{name}={view[name]!r}" for name in sorted(view))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

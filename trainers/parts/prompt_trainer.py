@@ -12,8 +12,9 @@ from dassl.metrics import compute_accuracy
 from dassl.optim import build_lr_scheduler, build_optimizer
 from dassl.utils import load_checkpoint, load_pretrained_weights
 
-from .amp import autocast_dtype, grad_scaler
+from .amp import grad_scaler, precision_autocast
 from .cached_test_features import CachedTestFeatures
+from .cached_train_features import CachedTrainFeatures
 from .checkpoint import checkpoint_path, require_learned_tensors, without_class_buffers
 from .clip_setup import load_clip
 from .eval_cache import EvaluationCache
@@ -31,7 +32,7 @@ def check_input_size(cfg, clip_model):
                          f"MODEL.BACKBONE.NAME {cfg.MODEL.BACKBONE.NAME}; set INPUT.SIZE ({resolution}, {resolution})")
 
 
-class PromptTrainer(CachedTestFeatures, TrainerX):
+class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
     """Base of the prompt-learning trainers.
 
     A subclass says which learnable module exists (`build_learner`) and how features are formed
@@ -114,6 +115,9 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
     def encode_images(self, images):
         if self.serving_cached_features:
             return images
+        return self.encode_image_tower(images)
+
+    def encode_image_tower(self, images):
         return self.clip_model.encode_image(images.type(self.dtype))
 
     @torch.no_grad()
@@ -177,21 +181,14 @@ class PromptTrainer(CachedTestFeatures, TrainerX):
         text_features = self.eval_cache.get("class_text_features", self.class_text_features)
         return self.logits(images, text_features)
 
-    def parse_batch_train(self, batch):
-        return batch["img"].to(self.device), batch["label"].to(self.device)
-
     def forward_backward(self, batch):
         images, labels = self.parse_batch_train(batch)
-        if self.precision != "amp":
+        with precision_autocast(self.precision, self.device):
             loss, summary = self.training_loss(images, labels)
+        if self.scaler is None:
             self.model_backward_and_update(loss)
         else:
-            with torch.autocast(device_type=self.device.type, dtype=autocast_dtype(self.device)):
-                loss, summary = self.training_loss(images, labels)
-            if self.scaler is None:
-                self.model_backward_and_update(loss)
-            else:
-                self.scaled_backward_and_update(loss)
+            self.scaled_backward_and_update(loss)
         if (self.batch_idx + 1) == self.num_batches:
             self.update_lr()
         return summary
