@@ -12,6 +12,7 @@ from torch import nn
 from .atomic import atomic_target
 from .build import NON_PARAMETER_KEYS, convert_weights
 from .model import CLIP
+from .module_tree import module_tree
 
 OPENAI_VOCAB_SIZE = 49408
 
@@ -67,15 +68,7 @@ def save_state_dict(state_dict: Dict[str, torch.Tensor], path: str) -> str:
 
 def save_torchscript_archive(state_dict: Dict[str, torch.Tensor], path: str) -> str:
     """A TorchScript archive whose `state_dict()` looks like OpenAI's (bookkeeping entries included)."""
-    archive = nn.Module()
-    for key, value in state_dict.items():
-        *parents, leaf = key.split(".")
-        owner = archive
-        for name in parents:
-            if not hasattr(owner, name):
-                owner.add_module(name, nn.Module())
-            owner = getattr(owner, name)
-        owner.register_buffer(leaf, value)
+    archive = module_tree(state_dict.items(), nn.Module.register_buffer)
     bookkeeping = _bookkeeping_entries(state_dict)
     for key in NON_PARAMETER_KEYS:
         archive.register_buffer(key, bookkeeping[key])

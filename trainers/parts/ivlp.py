@@ -7,6 +7,7 @@ use (`image_encoder.VPT`, `image_encoder.transformer.resblocks.N.VPT_shallow`,
 """
 from torch import nn
 
+from clip.module_tree import module_tree
 from dassl.config import ConfigError
 
 
@@ -22,24 +23,11 @@ def check_text_depth(section, text_depth):
         raise ConfigError(f"TRAINER.{section}.PROMPT_DEPTH_TEXT must be >= 1 (independent V-L prompting)")
 
 
-def mirror(named_parameters):
-    """A module tree holding exactly these parameters under these dotted names (shared, not copied)."""
-    root = nn.Module()
-    for name, parameter in named_parameters:
-        *path, leaf = name.split(".")
-        node = root
-        for part in path:
-            if not hasattr(node, part):
-                node.add_module(part, nn.Module())
-            node = getattr(node, part)
-        node.register_parameter(leaf, parameter)
-    return root
-
-
 def owned_prompt_modules(clip_model):
     """{"image_encoder": ..., "text_encoder": ...}: the CLIP's own prompts, trainable, under upstream's names."""
     vision = [(name, p) for name, p in clip_model.visual.named_parameters() if "VPT" in name]
     text = [(f"transformer.{name}", p) for name, p in clip_model.transformer.named_parameters() if "VPT" in name]
     for _, parameter in vision + text:
         parameter.requires_grad_(True)
-    return {"image_encoder": mirror(vision), "text_encoder": mirror(text)}
+    return {"image_encoder": module_tree(vision, nn.Module.register_parameter),
+            "text_encoder": module_tree(text, nn.Module.register_parameter)}
