@@ -169,6 +169,23 @@ def test_loss_and_gradients_equal_the_hand_computation(built, name):
         torch.testing.assert_close(grad, expected_grad)
 
 
+def test_one_anchoropt_step_runs_the_frozen_image_tower_once(built, monkeypatch):
+    """AnchorOPT's frozen branch and PromptSRC's self-regularisation share the step's frozen image features."""
+    trainer = built["PromptSRC_AnchorOPT"]
+    images, labels = training_batch(trainer)
+    frozen_calls = []
+    encode_image = trainer.clip_model.encode_image
+
+    def counting_encode_image(batch, *args, own_prompts=True, **kwargs):
+        if not own_prompts:
+            frozen_calls.append(batch.shape[0])
+        return encode_image(batch, *args, own_prompts=own_prompts, **kwargs)
+
+    monkeypatch.setattr(trainer.clip_model, "encode_image", counting_encode_image)
+    trainer.compute_loss(images, labels)
+    assert frozen_calls == [images.shape[0]]
+
+
 def test_test_logits_equal_the_hand_computation(built):
     trainer = built["PromptSRC"]
     images, _ = training_batch(trainer)

@@ -48,6 +48,7 @@ class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
     log_accuracy = True  # whether the per-batch line reports the batch accuracy
     check_finite_loss = True  # CoOp raises on a NaN/inf loss; upstream CoCoOp, MaPLe and DePT step regardless
     _text_feature_losses = None  # terms of `text_feature_loss` collected during one training step
+    _frozen_image_features = (None, None)  # (images, their frozen features) of the last batch asked about
 
     def check_cfg(self, cfg):
         prec = cfg.TRAINER[self.config_section].PREC
@@ -122,8 +123,15 @@ class PromptTrainer(CachedTrainFeatures, CachedTestFeatures, TrainerX):
 
     @torch.no_grad()
     def frozen_image_features(self, images):
-        """Image features [B, E] of the frozen CLIP: no prompt, not even the ones the model owns (IVLP)."""
-        return self.clip_model.encode_image(images.type(self.dtype), own_prompts=False)
+        """Image features [B, E] of the frozen CLIP: no prompt, not even the ones the model owns (IVLP).
+
+        Kept for the batch last asked about, so the parts of one step that need them (AnchorOPT's frozen
+        branch, PromptSRC's self-regularisation) run the image tower once."""
+        seen_images, features = self._frozen_image_features
+        if seen_images is not images:
+            features = self.clip_model.encode_image(images.type(self.dtype), own_prompts=False)
+            self._frozen_image_features = (images, features)
+        return features
 
     def class_text_features(self):
         """Raw text features [C, E] of the current prompts."""
