@@ -34,15 +34,10 @@ is_dry_run() {
     [[ -n "${DRY_RUN:-}" && "${DRY_RUN}" != 0 ]]
 }
 
-# Finished = some log (as scripts/launch/runs.py run_finished) of the run has an accuracy after "Evaluate on the *test* set".
+# run_finished DIR: the launcher's finished-run check (scripts/launch/runs.py run_finished), one rule for both.
 run_finished() {
-    local log
-    for log in "$1"/log.txt "$1"/log.txt-*; do
-        [[ -f "$log" ]] || continue
-        awk '$0 == "Evaluate on the *test* set" {t = 1} $0 == "Evaluate on the *val* set" {t = 0}
-             t && /^\* accuracy: / {found = 1} END {exit !found}' "$log" && return 0
-    done
-    return 1
+    PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -c \
+        'import sys; from scripts.launch.runs import run_finished; sys.exit(not run_finished(sys.argv[1]))' "$1"
 }
 
 run_command() {
